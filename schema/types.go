@@ -1,0 +1,260 @@
+// Package schema holds the lab format (version 1): the Go types of a lab,
+// decoding from YAML with the position of every value, and validation that
+// collects every problem of a lab before anything is generated.
+//
+// Decode never fails on the first problem: it records a diagnostic, skips the
+// offending value and goes on, so that `netgen validate` can list everything
+// at once. Validate assumes nothing about what Decode could not read.
+package schema
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/netgen-lab/netgen/diag"
+)
+
+// Pos is a position in the lab file.
+type Pos = diag.Pos
+
+// HostNS is the name that stands for the host's root namespace in references.
+const HostNS = "host"
+
+// Str is a string value with its position.
+type Str struct {
+	Value string
+	Pos   Pos
+	Set   bool
+}
+
+// Int is an integer value with its position.
+type Int struct {
+	Value int
+	Pos   Pos
+	Set   bool
+}
+
+// Bool is a boolean value with its position.
+type Bool struct {
+	Value bool
+	Pos   Pos
+	Set   bool
+}
+
+// Ref is an interface reference `[NAMESPACE:]IFNAME`. NS is "" for the host.
+type Ref struct {
+	NS, If string
+	Pos    Pos
+	// NSPos and IfPos point at the two parts, so that an error about the
+	// namespace puts its caret under the namespace.
+	NSPos, IfPos Pos
+	Set          bool
+}
+
+// String prints the reference the way users write it.
+func (r Ref) String() string {
+	if r.NS == "" {
+		return r.If
+	}
+	return r.NS + ":" + r.If
+}
+
+// Key identifies an interface: namespace ("" for host) and name.
+type Key struct{ NS, If string }
+
+// Key returns the interface key of a reference.
+func (r Ref) Key() Key { return Key{r.NS, r.If} }
+
+func (k Key) String() string {
+	if k.NS == "" {
+		return k.If
+	}
+	return k.NS + ":" + k.If
+}
+
+// Lab is a decoded lab file.
+type Lab struct {
+	// File is the name diagnostics use for the lab ("-" is shown as "<stdin>").
+	File    string
+	Version Int
+	// Name is the lab name, defaulted from the file name when the lab does
+	// not set one (Name.Set is then false).
+	Name       Str
+	Namespaces []*Namespace
+	Bridges    []*Bridge
+	Veths      []*Veth
+	VLANs      []*VLAN
+	Taps       []*Tap
+	Uplinks    []*Uplink
+}
+
+// Namespace is a named network namespace.
+type Namespace struct {
+	Name     Str
+	Loopback Bool
+	Sysctls  []Sysctl
+}
+
+// Sysctl is one `net.*` key set inside a namespace.
+type Sysctl struct {
+	Key, Value Str
+}
+
+// L3 holds what makes an interface a host on a subnet.
+type L3 struct {
+	Addresses []Address
+	Gateway   IP
+	Routes    []Route
+}
+
+// HasAny reports whether any layer-3 setting is present.
+func (l L3) HasAny() bool { return len(l.Addresses) > 0 || l.Gateway.Set || len(l.Routes) > 0 }
+
+// Address is an interface address in CIDR notation (host bits kept).
+type Address struct {
+	Prefix netip.Prefix
+	Pos    Pos
+}
+
+// IP is a single address such as a gateway.
+type IP struct {
+	Addr netip.Addr
+	Pos  Pos
+	Set  bool
+}
+
+// Route is a static route through the interface it is written on.
+type Route struct {
+	Pos Pos
+	// To is the destination; Default is set for `to: default`.
+	To      netip.Prefix
+	Default bool
+	ToPos   Pos
+	Via     IP
+	Metric  Int
+}
+
+// Port holds what makes an interface a bridge port.
+type Port struct {
+	Bridge Str
+	VLAN   *PortVLAN
+}
+
+// PortVLAN is the VLAN membership of a port on a VLAN-filtering bridge.
+type PortVLAN struct {
+	Pos    Pos
+	Access Int
+	Trunk  []VIDRange
+	// TrunkPos is where the trunk list is written.
+	TrunkPos Pos
+	TrunkSet bool
+	Native   Int
+}
+
+// VIDRange is an inclusive range of VLAN ids; a single id has From == To.
+type VIDRange struct {
+	From, To int
+	Pos      Pos
+}
+
+// Link holds the link settings every interface may have.
+type Link struct {
+	MTU Int
+	MAC Str
+}
+
+// End is one end of a veth pair.
+type End struct {
+	Pos  Pos
+	Name Ref
+	L3
+	Port
+	Link
+	External Bool
+}
+
+// Veth is a veth pair. MTU is the entry-level MTU of the map form, which
+// applies to both ends unless an end sets its own.
+type Veth struct {
+	Pos  Pos
+	Ends [2]*End
+	MTU  Int
+}
+
+// VLAN is an 802.1Q sub-interface.
+type VLAN struct {
+	Pos    Pos
+	Parent Ref
+	ID     Int
+	// Name is the IFNAME given by the lab; see IfName for the effective one.
+	Name Str
+	L3
+	Port
+	Link
+}
+
+// IfName is the sub-interface's name: the given one or PARENT.ID.
+func (v *VLAN) IfName() string {
+	if v.Name.Set {
+		return v.Name.Value
+	}
+	return v.Parent.If + "." + strconv.Itoa(v.ID.Value)
+}
+
+// Key is where the sub-interface lives: the parent's namespace.
+func (v *VLAN) Key() Key { return Key{v.Parent.NS, v.IfName()} }
+
+// Tap is a persistent tap device.
+type Tap struct {
+	Pos        Pos
+	Name       Ref
+	User       Str
+	Group      Str
+	MultiQueue Bool
+	L3
+	Port
+	Link
+}
+
+// Uplink is an existing host interface joined to the lab.
+type Uplink struct {
+	Pos       Pos
+	Interface Str
+	MAC       Str
+	Port
+	MTU Int
+}
+
+// Bridge is a Linux bridge.
+type Bridge struct {
+	Name Str
+	// Namespace is "" for the host.
+	Namespace     Str
+	STP           Bool
+	Priority      Int
+	ForwardDelay  Int
+	HelloTime     Int
+	MaxAge        Int
+	AgeingTime    Int
+	VLANFiltering Bool
+	// DefaultPVID is the PVID of ports that set none; NoDefaultPVID is `none`.
+	DefaultPVID      Int
+	NoDefaultPVID    bool
+	GroupForwardMask Int
+	Link
+	L3
+}
+
+// NS returns the bridge's namespace, "" for the host.
+func (b *Bridge) NS() string { return b.Namespace.Value }
+
+// PVID is the bridge's default PVID, 0 when there is none.
+func (b *Bridge) PVID() int {
+	if b.NoDefaultPVID {
+		return 0
+	}
+	if b.DefaultPVID.Set {
+		return b.DefaultPVID.Value
+	}
+	return 1
+}
