@@ -1,0 +1,575 @@
+// Package generator turns a valid lab into a Plan: every kernel object the lab
+// needs (links, namespaces) with exactly one owner, either systemd-networkd
+// (objects in the host namespace it can create) or one generated unit
+// (everything inside a named namespace, and veths that cross into one).
+//
+// The plan says what exists and who makes it; how it is written (networkd
+// sections, shell scripts) is the render package's business.
+package generator
+
+import (
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/netgen-lab/netgen/schema"
+)
+
+// UnitKind distinguishes the two kinds of generated units.
+type UnitKind int
+
+const (
+	// NamespaceUnit creates one namespace and everything that lives only in it
+	// or between it and the host.
+	NamespaceUnit UnitKind = iota
+	// LinkUnit creates the veths between two namespaces.
+	LinkUnit
+)
+
+// Plan is everything a lab puts on a system.
+type Plan struct {
+	Lab    string
+	Source string
+	// Links are all links, in a deterministic order: host first, then by
+	// namespace, creation order within one owner.
+	Links []*Link
+	// Units are sorted by name; namespace units come before the link units
+	// that need them because "link" sorts after "ns" ... and ordering between
+	// them is explicit anyway (Requires/After).
+	Units []*Unit
+	// Target groups the lab's units; "" when the lab has none.
+	Target string
+}
+
+// Unit is a generated systemd unit and the kernel objects it owns.
+type Unit struct {
+	Name string
+	Kind UnitKind
+	// Namespaces are the namespaces the unit works in: the one it creates
+	// (NamespaceUnit) or the two it links (LinkUnit).
+	Namespaces []string
+	// Namespace is the namespace a NamespaceUnit creates.
+	Namespace *Namespace
+	// Requires are units that must be active first.
+	Requires []string
+	// HostBridges are networkd-owned host bridges the unit's links join; the
+	// unit waits for networkd to have configured them.
+	HostBridges []string
+	// Links are the links the unit creates, in creation order.
+	Links []*Link
+	// Sysctls are the interface-specific sysctls of interfaces this unit creates.
+	Sysctls []Sysctl
+}
+
+// Namespace is a namespace created by a unit.
+type Namespace struct {
+	Name     string
+	Loopback bool
+	// Sysctls are the namespace-wide sysctls, applied before any link exists
+	// so that conf.default reaches every link.
+	Sysctls []Sysctl
+}
+
+// Sysctl is a sysctl inside a namespace, with its /proc/sys-relative path.
+type Sysctl struct {
+	NS    string
+	Path  string
+	Value string
+}
+
+// Link is one network interface.
+type Link struct {
+	NS, Name string
+	Kind     schema.Kind
+	// Owner is nil for links owned by systemd-networkd.
+	Owner *Unit
+
+	// Peer is the other end of a veth; Creator is true on the end whose
+	// namespace runs the `link add` (the peer is created with it).
+	Peer    *Link
+	Creator bool
+	// Parent is the parent of a VLAN sub-interface.
+	Parent *Link
+	VID    int
+	Bridge *BridgeOpts
+	Tap    *TapOpts
+	// MatchMAC identifies an uplink by MAC instead of by name.
+	MatchMAC string
+
+	Master    *Link
+	PortVLANs *PortVLANs
+	MTU       int
+	MAC       string
+	Addresses []netip.Prefix
+	Routes    []Route
+	External  bool
+	// LinkLocal keeps the kernel's IPv6 link-local address.
+	LinkLocal bool
+	// VLANs are the sub-interfaces on this link.
+	VLANs []*Link
+}
+
+// Label is how messages name the link: NS:NAME or NAME.
+func (l *Link) Label() string { return schema.Key{NS: l.NS, If: l.Name}.String() }
+
+// BridgeOpts are the settings of a bridge. Zero pointers leave the kernel's
+// default.
+type BridgeOpts struct {
+	STP                                       bool
+	Priority, ForwardDelay, HelloTime, MaxAge *int
+	AgeingTime                                *int
+	VLANFiltering                             bool
+	DefaultPVID                               *int // 0 means none
+	GroupForwardMask                          *int
+}
+
+// TapOpts are the settings of a tap device.
+type TapOpts struct {
+	User, Group string
+	MultiQueue  bool
+}
+
+// Route is a route through one link.
+type Route struct {
+	To     netip.Prefix
+	Via    netip.Addr
+	Metric int
+	OnLink bool
+}
+
+// PortVLANs is the final VLAN membership of a port on a VLAN-filtering bridge.
+type PortVLANs struct {
+	Entries []VLANEntry
+	// DeleteDefault is the bridge's default PVID, which the kernel gives every
+	// new port and which this port must not carry; 0 when nothing is deleted.
+	DeleteDefault int
+}
+
+// VLANEntry is a VLAN id or range on a port.
+type VLANEntry struct {
+	From, To       int
+	PVID, Untagged bool
+}
+
+// Generate builds the plan of a lab that passed validation.
+func Generate(lab *schema.Lab) *Plan {
+	x := schema.NewIndex(lab)
+	g := &gen{
+		x:     x,
+		plan:  &Plan{Lab: lab.Name.Value, Source: sourceName(lab.File)},
+		links: map[schema.Key]*Link{},
+		units: map[string]*Unit{},
+	}
+	g.build()
+	return g.plan
+}
+
+func sourceName(file string) string {
+	if file == "" || file == "-" || file == "<stdin>" {
+		return "standard input"
+	}
+	return filepath.Base(file)
+}
+
+type gen struct {
+	x     *schema.Index
+	plan  *Plan
+	links map[schema.Key]*Link
+	units map[string]*Unit
+}
+
+// UnitPrefix is the common prefix of a lab's unit names.
+func UnitPrefix(lab string) string { return "netgen-" + lab }
+
+func (g *gen) nsUnit(ns string) *Unit {
+	name := fmt.Sprintf("%s-ns-%s.service", UnitPrefix(g.plan.Lab), ns)
+	if u, ok := g.units[name]; ok {
+		return u
+	}
+	u := &Unit{Name: name, Kind: NamespaceUnit, Namespaces: []string{ns}}
+	g.units[name] = u
+	return u
+}
+
+func (g *gen) linkUnit(a, b string) *Unit {
+	if b < a {
+		a, b = b, a
+	}
+	name := fmt.Sprintf("%s-link-%s:%s.service", UnitPrefix(g.plan.Lab), a, b)
+	if u, ok := g.units[name]; ok {
+		return u
+	}
+	u := &Unit{Name: name, Kind: LinkUnit, Namespaces: []string{a, b},
+		Requires: []string{g.nsUnit(a).Name, g.nsUnit(b).Name}}
+	g.units[name] = u
+	return u
+}
+
+// ownerOfNS returns the owner of an object created in namespace ns: its
+// namespace unit, or networkd (nil) for the host.
+func (g *gen) ownerOfNS(ns string) *Unit {
+	if ns == "" {
+		return nil
+	}
+	return g.nsUnit(ns)
+}
+
+func (g *gen) build() {
+	for _, name := range g.x.NamespaceNames() {
+		ns := g.x.Namespaces[name]
+		u := g.nsUnit(name)
+		u.Namespace = &Namespace{Name: name, Loopback: !ns.Loopback.Set || ns.Loopback.Value}
+	}
+	bridges := append([]*schema.Bridge(nil), g.x.Lab.Bridges...)
+	sort.Slice(bridges, func(i, j int) bool {
+		return keyLess(schema.Key{NS: bridges[i].NS(), If: bridges[i].Name.Value}, schema.Key{NS: bridges[j].NS(), If: bridges[j].Name.Value})
+	})
+	for _, b := range bridges {
+		l := g.newLink(schema.Key{NS: b.NS(), If: b.Name.Value}, schema.KindBridge, g.ownerOfNS(b.NS()))
+		l.Bridge = bridgeOpts(b)
+		l.MTU, l.MAC = b.MTU.Value, mac(b.MAC)
+		l.Addresses, l.Routes = l3Of(&b.L3)
+		l.LinkLocal = len(b.Addresses) > 0
+	}
+	taps := append([]*schema.Tap(nil), g.x.Lab.Taps...)
+	sort.Slice(taps, func(i, j int) bool { return keyLess(taps[i].Name.Key(), taps[j].Name.Key()) })
+	for _, t := range taps {
+		l := g.newLink(t.Name.Key(), schema.KindTap, g.ownerOfNS(t.Name.NS))
+		l.Tap = &TapOpts{User: t.User.Value, Group: t.Group.Value, MultiQueue: t.MultiQueue.Value}
+	}
+	// The creator end of a veth is the one in the namespace that sorts
+	// first (the host sorts before every namespace), so that a unit's batches
+	// can run host first, then namespaces in order.
+	type pair struct{ a, b *schema.End }
+	var veths []pair
+	for _, v := range g.x.Lab.Veths {
+		p := pair{v.Ends[0], v.Ends[1]}
+		if keyLess(p.b.Name.Key(), p.a.Name.Key()) {
+			p.a, p.b = p.b, p.a
+		}
+		veths = append(veths, p)
+	}
+	sort.SliceStable(veths, func(i, j int) bool { return keyLess(veths[i].a.Name.Key(), veths[j].a.Name.Key()) })
+	for _, v := range veths {
+		a, b := v.a.Name.Key(), v.b.Name.Key()
+		var owner *Unit
+		switch {
+		case a.NS == "" && b.NS == "":
+			owner = nil
+		case a.NS == "" || a.NS == b.NS:
+			owner = g.nsUnit(b.NS)
+		default:
+			owner = g.linkUnit(a.NS, b.NS)
+		}
+		la := g.newLink(a, schema.KindVeth, owner)
+		lb := g.newLink(b, schema.KindVeth, owner)
+		la.Peer, lb.Peer, la.Creator = lb, la, true
+	}
+	g.uplinks()
+	// VLANs after their parents: a VLAN's owner is its parent's owner, as it
+	// dies with the parent.
+	for _, v := range g.vlanOrder() {
+		parent := g.links[v.Parent.Key()]
+		if parent == nil {
+			// An uplink matched by name.
+			continue
+		}
+		l := g.newLink(v.Key(), schema.KindVLAN, parent.Owner)
+		l.Parent, l.VID = parent, v.ID.Value
+		parent.VLANs = append(parent.VLANs, l)
+	}
+	g.configure()
+	g.finish()
+}
+
+// vlanOrder returns the lab's VLANs with every parent before its children.
+func (g *gen) vlanOrder() []*schema.VLAN {
+	vlans := append([]*schema.VLAN(nil), g.x.Lab.VLANs...)
+	sort.SliceStable(vlans, func(i, j int) bool { return keyLess(vlans[i].Key(), vlans[j].Key()) })
+	var out []*schema.VLAN
+	done := map[schema.Key]bool{}
+	for len(out) < len(vlans) {
+		progress := false
+		for _, v := range vlans {
+			if done[v.Key()] {
+				continue
+			}
+			if p, ok := g.x.Ifaces[v.Parent.Key()]; ok && p.Kind == schema.KindVLAN && !done[p.Key] {
+				continue
+			}
+			done[v.Key()] = true
+			out = append(out, v)
+			progress = true
+		}
+		if !progress {
+			break
+		}
+	}
+	return out
+}
+
+func (g *gen) uplinks() {
+	ups := append([]*schema.Uplink(nil), g.x.Lab.Uplinks...)
+	for _, u := range ups {
+		var l *Link
+		if u.Interface.Set {
+			l = g.links[schema.Key{If: u.Interface.Value}]
+			if l == nil {
+				l = g.newLink(schema.Key{If: u.Interface.Value}, schema.KindUplink, nil)
+			}
+		} else {
+			l = g.newLink(schema.Key{If: "uplink-" + strings.ReplaceAll(schema.NormalMAC(u.MAC.Value), ":", "")}, schema.KindUplink, nil)
+			l.MatchMAC = schema.NormalMAC(u.MAC.Value)
+		}
+		l.MTU = u.MTU.Value
+	}
+}
+
+func (g *gen) newLink(k schema.Key, kind schema.Kind, owner *Unit) *Link {
+	l := &Link{NS: k.NS, Name: k.If, Kind: kind, Owner: owner}
+	g.links[k] = l
+	g.plan.Links = append(g.plan.Links, l)
+	if owner != nil {
+		owner.Links = append(owner.Links, l)
+	}
+	return l
+}
+
+// configure applies every interface's settings to its link.
+func (g *gen) configure() {
+	for _, i := range g.x.Order {
+		l := g.links[i.Key]
+		if i.Kind == schema.KindUplink && i.Uplink.MAC.Set {
+			continue
+		}
+		if l == nil {
+			continue
+		}
+		if l.Kind != schema.KindBridge && l.Kind != schema.KindUplink {
+			l.MTU, l.MAC = i.MTU(), mac(schema.Str{Value: i.MAC(), Set: i.MAC() != ""})
+		}
+		if i.External() {
+			l.External = true
+			continue
+		}
+		if l.Kind != schema.KindBridge {
+			l.LinkLocal = l.Kind != schema.KindUplink
+			if l3 := i.L3(); l3 != nil {
+				l.Addresses, l.Routes = l3Of(l3)
+			}
+		}
+		if p := i.Port(); p != nil && p.Bridge.Set {
+			g.attach(l, p)
+		}
+	}
+	for _, l := range g.plan.Links {
+		if l.Kind == schema.KindUplink && l.MatchMAC != "" {
+			for _, u := range g.x.Lab.Uplinks {
+				if u.MAC.Set && schema.NormalMAC(u.MAC.Value) == l.MatchMAC && u.Bridge.Set {
+					g.attach(l, &u.Port)
+				}
+			}
+		}
+	}
+}
+
+func (g *gen) attach(l *Link, p *schema.Port) {
+	br := g.links[schema.Key{NS: l.NS, If: p.Bridge.Value}]
+	l.Master = br
+	l.LinkLocal = false
+	if p.VLAN != nil && br.Bridge.VLANFiltering {
+		l.PortVLANs = portVLANs(p.VLAN, br.Bridge.pvid())
+	}
+	if l.Owner != nil && br.Owner == nil {
+		l.Owner.HostBridges = appendUnique(l.Owner.HostBridges, br.Name)
+	}
+}
+
+func (b *BridgeOpts) pvid() int {
+	if b.DefaultPVID != nil {
+		return *b.DefaultPVID
+	}
+	return 1
+}
+
+// finish orders units and sysctls and records the target.
+func (g *gen) finish() {
+	names := make([]string, 0, len(g.units))
+	for n := range g.units {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		u := g.units[n]
+		sort.Strings(u.HostBridges)
+		g.plan.Units = append(g.plan.Units, u)
+	}
+	if len(g.plan.Units) > 0 {
+		g.plan.Target = UnitPrefix(g.plan.Lab) + ".target"
+	}
+	g.sysctls()
+}
+
+func (g *gen) sysctls() {
+	for _, name := range g.x.NamespaceNames() {
+		ns := g.x.Namespaces[name]
+		names := map[string]bool{}
+		for k := range g.links {
+			if k.NS == name {
+				names[k.If] = true
+			}
+		}
+		for _, s := range ns.Sysctls {
+			path, iface := schema.SysctlPath(s.Key.Value, names)
+			sc := Sysctl{NS: name, Path: path, Value: s.Value.Value}
+			if iface == "" {
+				u := g.nsUnit(name)
+				u.Namespace.Sysctls = append(u.Namespace.Sysctls, sc)
+				continue
+			}
+			if l := g.links[schema.Key{NS: name, If: iface}]; l != nil && l.Owner != nil {
+				l.Owner.Sysctls = append(l.Owner.Sysctls, sc)
+			}
+		}
+	}
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// keyLess orders host interfaces first, then by namespace and name.
+func keyLess(a, b schema.Key) bool {
+	if a.NS != b.NS {
+		return a.NS < b.NS
+	}
+	return a.If < b.If
+}
+
+func mac(s schema.Str) string {
+	if !s.Set || s.Value == "" {
+		return ""
+	}
+	return schema.NormalMAC(s.Value)
+}
+
+func intp(x schema.Int) *int {
+	if !x.Set {
+		return nil
+	}
+	v := x.Value
+	return &v
+}
+
+func bridgeOpts(b *schema.Bridge) *BridgeOpts {
+	o := &BridgeOpts{
+		STP:              b.STP.Value,
+		Priority:         intp(b.Priority),
+		ForwardDelay:     intp(b.ForwardDelay),
+		HelloTime:        intp(b.HelloTime),
+		MaxAge:           intp(b.MaxAge),
+		AgeingTime:       intp(b.AgeingTime),
+		VLANFiltering:    b.VLANFiltering.Value,
+		GroupForwardMask: intp(b.GroupForwardMask),
+	}
+	if b.DefaultPVID.Set && b.VLANFiltering.Value {
+		p := b.PVID()
+		o.DefaultPVID = &p
+	}
+	return o
+}
+
+// l3Of turns addresses, gateway and routes into the link's lists; a gateway
+// is a default route of its family.
+func l3Of(l *schema.L3) ([]netip.Prefix, []Route) {
+	var addrs []netip.Prefix
+	for _, a := range l.Addresses {
+		addrs = append(addrs, a.Prefix)
+	}
+	var routes []Route
+	if l.Gateway.Set {
+		gw := l.Gateway.Addr
+		routes = append(routes, Route{To: defaultRoute(gw), Via: gw, OnLink: !schema.OnLink(l, gw)})
+	}
+	for _, r := range l.Routes {
+		rt := Route{To: r.To, Metric: r.Metric.Value}
+		if r.Default {
+			rt.To = defaultRoute(r.Via.Addr)
+		}
+		if r.Via.Set {
+			rt.Via = r.Via.Addr
+			rt.OnLink = !schema.OnLink(l, r.Via.Addr)
+		}
+		routes = append(routes, rt)
+	}
+	return addrs, routes
+}
+
+func defaultRoute(via netip.Addr) netip.Prefix {
+	if via.Is4() {
+		return netip.MustParsePrefix("0.0.0.0/0")
+	}
+	return netip.MustParsePrefix("::/0")
+}
+
+// portVLANs computes the final VLAN membership of a port, given the
+// bridge's default PVID (0: none), which the kernel adds to every new port
+// as PVID, egress untagged.
+//
+// An access port carries its VLAN untagged as PVID. A trunk carries its VLANs
+// tagged and its native VLAN untagged as PVID; without `native:` the default
+// PVID stays the native VLAN (as on most switches, where native VLAN 1 is the
+// default), even when the trunk also lists it.
+func portVLANs(pv *schema.PortVLAN, defPVID int) *PortVLANs {
+	out := &PortVLANs{}
+	native := 0
+	switch {
+	case pv.Access.Set:
+		native = pv.Access.Value
+	case pv.Native.Set:
+		native = pv.Native.Value
+	default:
+		native = defPVID
+	}
+	if defPVID != 0 && defPVID != native {
+		out.DeleteDefault = defPVID
+		for _, r := range pv.Trunk {
+			if r.From <= defPVID && defPVID <= r.To {
+				// It stays, tagged: the trunk entry below rewrites its flags.
+				out.DeleteDefault = 0
+			}
+		}
+	}
+	for _, r := range pv.Trunk {
+		for _, piece := range splitAround(r.From, r.To, native) {
+			out.Entries = append(out.Entries, VLANEntry{From: piece[0], To: piece[1]})
+		}
+	}
+	if native != 0 {
+		out.Entries = append(out.Entries, VLANEntry{From: native, To: native, PVID: true, Untagged: true})
+	}
+	sort.Slice(out.Entries, func(i, j int) bool { return out.Entries[i].From < out.Entries[j].From })
+	return out
+}
+
+// splitAround returns [from,to] without vid, as up to two ranges.
+func splitAround(from, to, vid int) [][2]int {
+	if vid < from || vid > to {
+		return [][2]int{{from, to}}
+	}
+	var out [][2]int
+	if from < vid {
+		out = append(out, [2]int{from, vid - 1})
+	}
+	if vid < to {
+		out = append(out, [2]int{vid + 1, to})
+	}
+	return out
+}

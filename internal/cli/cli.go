@@ -1,0 +1,271 @@
+// Package cli is netgen's command line: argument parsing with pflag, the
+// build/validate commands, and the mapping of every outcome to an exit
+// status. cmd/netgen only calls Main.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/netgen-lab/netgen/diag"
+	"github.com/netgen-lab/netgen/internal/compile"
+	"github.com/netgen-lab/netgen/internal/install"
+)
+
+// Exit statuses. They are part of the interface pipelines rely on and are
+// documented in the README.
+const (
+	ExitOK = 0
+	// ExitLab: the lab has errors; nothing was written.
+	ExitLab = 1
+	// ExitUsage: wrong command line.
+	ExitUsage = 2
+	// ExitWrite: an output directory could not be read or written.
+	ExitWrite = 3
+	// ExitApply: the files were written but the running system could not be
+	// brought to match them.
+	ExitApply = 4
+	// ExitChanges: --check found that the system differs from the lab.
+	ExitChanges = 5
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
+var Version = "0.1.0-dev"
+
+const usage = `netgen compiles a network lab (YAML) into systemd-networkd files and systemd units.
+
+Usage:
+  netgen build LAB [-o NETWORK_DIR] [--unit-dir UNIT_DIR] [--root ROOT] [--no-reload] [--dry-run] [--check]
+  netgen validate LAB...
+  netgen version
+
+LAB is a file, or - for standard input.
+Run 'netgen COMMAND --help' for the options of a command.
+`
+
+// IO are the streams a command uses.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// Main runs netgen with args (without the program name) and returns the exit status.
+func Main(args []string, st IO) int {
+	if len(args) == 0 {
+		fmt.Fprint(st.Err, usage)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "build":
+		return build(args[1:], st)
+	case "validate":
+		return validate(args[1:], st)
+	case "version", "--version", "-V":
+		fmt.Fprintf(st.Out, "netgen %s\n", Version)
+		return ExitOK
+	case "help", "--help", "-h":
+		fmt.Fprint(st.Out, usage)
+		return ExitOK
+	}
+	fmt.Fprintf(st.Err, "netgen: unknown command %q\n\n%s", args[0], usage)
+	return ExitUsage
+}
+
+func newFlags(name, synopsis string, st IO) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(st.Err)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(st.Err, "Usage: netgen %s\n\nOptions:\n%s", synopsis, fs.FlagUsages())
+	}
+	return fs
+}
+
+// parse handles --help (exit 0, usage on stdout) and bad flags (exit 2).
+func parse(fs *pflag.FlagSet, args []string, st IO) (int, bool) {
+	help := fs.BoolP("help", "h", false, "show this help")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return ExitOK, false
+		}
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		fs.Usage()
+		return ExitUsage, false
+	}
+	if *help {
+		fs.SetOutput(st.Out)
+		fs.Usage = func() {}
+		fmt.Fprintf(st.Out, "Usage: netgen %s\n\nOptions:\n%s", fs.Name(), fs.FlagUsages())
+		return ExitOK, false
+	}
+	return 0, true
+}
+
+// readLab reads a lab file or standard input ("-").
+func readLab(path string, st IO) (name string, src []byte, err error) {
+	if path == "-" {
+		src, err = io.ReadAll(st.In)
+		return "<stdin>", src, err
+	}
+	src, err = os.ReadFile(path)
+	return path, src, err
+}
+
+// report prints diagnostics to stderr.
+func report(res *compile.Result, src []byte, st IO) {
+	res.Diags.Render(st.Err, src)
+}
+
+func summary(l *diag.List) string {
+	e, w := l.Count()
+	plural := func(n int, s string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, s)
+		}
+		return fmt.Sprintf("%d %ss", n, s)
+	}
+	switch {
+	case e > 0 && w > 0:
+		return plural(e, "error") + " and " + plural(w, "warning")
+	case e > 0:
+		return plural(e, "error")
+	case w > 0:
+		return plural(w, "warning")
+	}
+	return ""
+}
+
+func validate(args []string, st IO) int {
+	fs := newFlags("validate LAB...", "validate LAB...", st)
+	if code, ok := parse(fs, args, st); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(st.Err, "netgen: validate needs at least one LAB")
+		fs.Usage()
+		return ExitUsage
+	}
+	status := ExitOK
+	for _, path := range fs.Args() {
+		name, src, err := readLab(path, st)
+		if err != nil {
+			fmt.Fprintf(st.Err, "netgen: %v\n", err)
+			status = max(status, ExitLab)
+			continue
+		}
+		res, err := compile.Compile(name, src)
+		if err != nil {
+			fmt.Fprintf(st.Err, "netgen: %s: %v\n", name, err)
+			return ExitLab
+		}
+		report(res, src, st)
+		if res.Diags.HasErrors() {
+			fmt.Fprintf(st.Err, "%s: %s\n", name, summary(res.Diags))
+			status = max(status, ExitLab)
+		}
+	}
+	return status
+}
+
+type buildOpts struct {
+	dirs     install.Dirs
+	noReload bool
+	dryRun   bool
+	check    bool
+}
+
+func build(args []string, st IO) int {
+	fs := newFlags("build LAB", "build LAB [options]", st)
+	var o buildOpts
+	fs.StringVarP(&o.dirs.Network, "output", "o", "", "systemd-networkd directory (default "+install.DefaultNetworkDir+")")
+	fs.StringVar(&o.dirs.Unit, "unit-dir", "", "systemd unit directory (default "+install.DefaultUnitDir+")")
+	fs.StringVar(&o.dirs.Root, "root", "", "build into the image or chroot at ROOT: paths are taken inside it, nothing running is touched")
+	fs.BoolVar(&o.noReload, "no-reload", false, "write the files only; do not touch the running system")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would change, change nothing")
+	fs.BoolVar(&o.check, "check", false, fmt.Sprintf("change nothing; exit %d if anything would change, 0 if up to date", ExitChanges))
+	if code, ok := parse(fs, args, st); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(st.Err, "netgen: build takes exactly one LAB")
+		fs.Usage()
+		return ExitUsage
+	}
+	if o.dirs.Root != "" {
+		if fi, err := os.Stat(o.dirs.Root); err != nil || !fi.IsDir() {
+			fmt.Fprintf(st.Err, "netgen: --root %s is not a directory\n", o.dirs.Root)
+			return ExitUsage
+		}
+	}
+	o.dirs = o.dirs.Resolve()
+
+	name, src, err := readLab(fs.Arg(0), st)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return ExitLab
+	}
+	res, err := compile.Compile(name, src)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %s: %v\n", name, err)
+		return ExitLab
+	}
+	report(res, src, st)
+	if res.Diags.HasErrors() {
+		fmt.Fprintf(st.Err, "%s: %s; nothing was written\n", name, summary(res.Diags))
+		return ExitLab
+	}
+
+	links := install.EnableLinks(res.Plan, o.dirs)
+	changes, err := install.Plan(res.Files, links, o.dirs)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return ExitWrite
+	}
+	switch {
+	case o.check:
+		for _, line := range install.Describe(changes) {
+			fmt.Fprintln(st.Out, line)
+		}
+		if len(changes) > 0 {
+			return ExitChanges
+		}
+		return ExitOK
+	case o.dryRun:
+		for _, c := range changes {
+			if c.Link != nil {
+				fmt.Fprintf(st.Out, "link %s -> %s\n", c.Path, c.Link.Target)
+				continue
+			}
+			fmt.Fprint(st.Out, install.Diff(c))
+		}
+		if len(changes) == 0 {
+			fmt.Fprintf(st.Err, "netgen: lab %s is up to date\n", res.Plan.Lab)
+		}
+		return ExitOK
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(st.Err, "netgen: lab %s is up to date\n", res.Plan.Lab)
+		return ExitOK
+	}
+	if err := install.Apply(changes, res.Files, o.dirs); err != nil {
+		fmt.Fprintf(st.Err, "netgen: writing lab %s: %v\n", res.Plan.Lab, err)
+		return ExitWrite
+	}
+	fmt.Fprintf(st.Err, "netgen: lab %s: %s\n", res.Plan.Lab, plural(len(changes), "file"))
+	if o.dirs.Root == "" && !o.noReload {
+		fmt.Fprintln(st.Err, "netgen: the running system was not changed (live apply is not implemented yet): run `systemctl daemon-reload`, `networkctl reload` and start "+res.Plan.Target)
+	}
+	return ExitOK
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s written", n, s)
+	}
+	return fmt.Sprintf("%d %ss written", n, strings.TrimSuffix(s, "s"))
+}

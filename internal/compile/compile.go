@@ -1,0 +1,41 @@
+// Package compile runs the whole pipeline on one lab source: decode,
+// validate, generate, render. It is the one place the stages are chained, so
+// the CLI, the golden tests, the fuzzers and the benchmarks all compile a
+// lab the same way.
+package compile
+
+import (
+	"github.com/netgen-lab/netgen/diag"
+	"github.com/netgen-lab/netgen/generator"
+	"github.com/netgen-lab/netgen/render"
+	"github.com/netgen-lab/netgen/schema"
+)
+
+// Result is what compiling a lab gives: its diagnostics always, and the plan
+// and files only when the lab has no error.
+type Result struct {
+	Lab   *schema.Lab
+	Diags *diag.List
+	Plan  *generator.Plan
+	Files []render.File
+}
+
+// Compile compiles a lab read from file (the name used in diagnostics).
+// err is set only for a failure of netgen itself, never for a bad lab.
+func Compile(file string, src []byte) (*Result, error) {
+	lab, diags := schema.Decode(file, src)
+	res := &Result{Lab: lab, Diags: diags}
+	// Validation of a half-decoded lab still finds independent problems
+	// (names, references), so the user sees them all at once.
+	schema.Validate(lab, diags)
+	if diags.HasErrors() {
+		return res, nil
+	}
+	res.Plan = generator.Generate(lab)
+	files, err := render.Render(res.Plan)
+	if err != nil {
+		return res, err
+	}
+	res.Files = files
+	return res, nil
+}

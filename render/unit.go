@@ -1,0 +1,354 @@
+package render
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/netgen-lab/netgen/generator"
+	"github.com/netgen-lab/netgen/schema"
+)
+
+// WaitOnline is networkd's own tool for "this link is configured"; the
+// /lib path works on merged-/usr systems and on Debian's split ones.
+const WaitOnline = "/lib/systemd/systemd-networkd-wait-online"
+
+// unit writes a namespace or link unit. Its work is a POSIX shell script
+// given to `sh -s` on standard input (StandardInputText=), so the unit file is
+// the whole truth about what it does.
+func (r *renderer) unit(u *generator.Unit) {
+	p := r.plan
+	unitSec := newSection("Unit")
+	var requires, after, partOf []string
+	switch u.Kind {
+	case generator.NamespaceUnit:
+		unitSec.add("Description", fmt.Sprintf("netgen lab %s: namespace %s", p.Lab, u.Namespaces[0]))
+	case generator.LinkUnit:
+		unitSec.add("Description", fmt.Sprintf("netgen lab %s: veths between namespaces %s and %s", p.Lab, u.Namespaces[0], u.Namespaces[1]))
+		requires = append(requires, u.Requires...)
+		after = append(after, u.Requires...)
+		// Restarting either namespace destroys the veths: restart with it.
+		partOf = append(partOf, u.Requires...)
+	}
+	unitSec.add("Documentation", "man:ip-netns(8) man:ip-link(8)")
+	if len(u.HostBridges) > 0 {
+		unitSec.add("Wants", "systemd-networkd.service")
+		after = append(after, "systemd-networkd.service")
+	}
+	unitSec.add("Requires", strings.Join(requires, " "))
+	unitSec.add("After", strings.Join(after, " "))
+	partOf = append(partOf, p.Target)
+	unitSec.add("PartOf", strings.Join(partOf, " "))
+	unitSec.add("Before", p.Target)
+
+	svc := newSection("Service").
+		add("Type", "oneshot").
+		add("RemainAfterExit", "yes").
+		add("TimeoutStartSec", "180").
+		add("ExecStart", "/bin/sh -e -s start").
+		add("ExecStop", "/bin/sh -e -s stop").
+		add("StandardInput", "data").
+		add("StandardOutput", "journal")
+	for _, line := range script(u) {
+		svc.add("StandardInputText", line)
+	}
+	install := newSection("Install").add("WantedBy", p.Target)
+	r.write(UnitDir, u.Name, unitSec, svc, install)
+}
+
+// script is the unit's shell script, one line per element. No line is
+// empty: an empty StandardInputText= would reset the text.
+func script(u *generator.Unit) []string {
+	var s []string
+	add := func(lines ...string) { s = append(s, lines...) }
+	add(fmt.Sprintf("# %s: \"start\" builds from nothing, \"stop\" removes everything.", u.Name))
+	add("down() {")
+	add(downLines(u)...)
+	add(":", "}", "up() {")
+	add(upLines(u)...)
+	add(":", "}")
+	add(`case "$1" in`, "start) down; up ;;", "stop) down ;;", `*) echo "usage: start|stop" >&2; exit 2 ;;`, "esac")
+	return s
+}
+
+// batch feeds commands to one `ip`/`bridge` process. ns "" is the host.
+func batch(tool, ns string, force bool, cmds []string) []string {
+	if len(cmds) == 0 {
+		return nil
+	}
+	head := tool
+	if ns != "" {
+		head += " -n " + ns
+	}
+	if force {
+		head += " -force"
+	}
+	head += " -batch - <<'EOF'"
+	if force {
+		// Teardown: a link that is already gone is not an error.
+		head += " 2>/dev/null || :"
+	}
+	out := append([]string{head}, cmds...)
+	return append(out, "EOF")
+}
+
+// namespaces returns the namespaces a unit works in, host ("") first when
+// it owns host links, in the order its batches run.
+func namespaces(u *generator.Unit) []string {
+	seen := map[string]bool{}
+	for _, l := range u.Links {
+		seen[l.NS] = true
+	}
+	for _, ns := range u.Namespaces {
+		seen[ns] = true
+	}
+	var out []string
+	for ns := range seen {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func netnsPath(ns string) string { return "/run/netns/" + ns }
+
+// downLines delete what the unit created even when a process still pins the
+// namespace (then deleting the namespace alone would leave its veths, and
+// their host ends, alive).
+func downLines(u *generator.Unit) []string {
+	var out []string
+	for _, ns := range namespaces(u) {
+		var cmds []string
+		for _, l := range u.Links {
+			if l.NS != ns {
+				continue
+			}
+			if (l.Kind == schema.KindVeth && l.Creator) || l.Kind == schema.KindBridge || l.Kind == schema.KindTap {
+				cmds = append(cmds, "link delete dev "+l.Name)
+			}
+		}
+		b := batch("ip", ns, true, cmds)
+		if ns == "" || len(b) == 0 {
+			out = append(out, b...)
+			continue
+		}
+		out = append(out, fmt.Sprintf("if [ -e %s ]; then", netnsPath(ns)))
+		out = append(out, b...)
+		out = append(out, "fi")
+	}
+	if u.Kind == generator.NamespaceUnit {
+		ns := u.Namespaces[0]
+		out = append(out, fmt.Sprintf("ip netns delete %s 2>/dev/null || rm -f %s", ns, netnsPath(ns)))
+	}
+	return out
+}
+
+func upLines(u *generator.Unit) []string {
+	var out []string
+	if u.Kind == generator.NamespaceUnit {
+		ns := u.Namespace
+		out = append(out, "ip netns add "+ns.Name)
+		out = append(out, sysctlLines(ns.Name, ns.Sysctls)...)
+	}
+	if len(u.HostBridges) > 0 {
+		args := ""
+		for _, b := range u.HostBridges {
+			args += " -i " + b + ":no-carrier"
+		}
+		out = append(out, WaitOnline+" -q --timeout=120"+args)
+	}
+	for _, ns := range namespaces(u) {
+		var cmds []string
+		if u.Kind == generator.NamespaceUnit && ns == u.Namespaces[0] && u.Namespace.Loopback {
+			cmds = append(cmds, "link set dev lo up")
+		}
+		cmds = append(cmds, createCmds(u, ns)...)
+		cmds = append(cmds, configCmds(u, ns)...)
+		out = append(out, batch("ip", ns, false, cmds)...)
+	}
+	for _, ns := range namespaces(u) {
+		out = append(out, batch("bridge", ns, false, bridgeVLANCmds(u, ns))...)
+	}
+	byNS := map[string][]generator.Sysctl{}
+	for _, s := range u.Sysctls {
+		byNS[s.NS] = append(byNS[s.NS], s)
+	}
+	for _, ns := range namespaces(u) {
+		out = append(out, sysctlLines(ns, byNS[ns])...)
+	}
+	return out
+}
+
+func sysctlLines(ns string, list []generator.Sysctl) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	var parts []string
+	for _, s := range list {
+		parts = append(parts, fmt.Sprintf("echo %s >/proc/sys/%s", s.Value, s.Path))
+	}
+	return []string{fmt.Sprintf("ip netns exec %s sh -ec '%s'", ns, strings.Join(parts, "; "))}
+}
+
+// createdIn is the namespace whose `ip` creates the link: a veth's
+// non-creator end is created by its peer's command.
+func createdIn(l *generator.Link) (string, bool) {
+	if l.Kind == schema.KindVeth && !l.Creator {
+		return "", false
+	}
+	return l.NS, true
+}
+
+func linkParams(l *generator.Link) string {
+	s := ""
+	if l.MTU != 0 {
+		s += fmt.Sprintf(" mtu %d", l.MTU)
+	}
+	if l.MAC != "" {
+		s += " address " + l.MAC
+	}
+	return s
+}
+
+func createCmds(u *generator.Unit, ns string) []string {
+	var cmds []string
+	for _, l := range u.Links {
+		if cns, ok := createdIn(l); !ok || cns != ns {
+			continue
+		}
+		switch l.Kind {
+		case schema.KindBridge:
+			cmds = append(cmds, fmt.Sprintf("link add name %s%s type bridge%s", l.Name, linkParams(l), bridgeParams(l.Bridge)))
+		case schema.KindTap:
+			c := fmt.Sprintf("tuntap add dev %s mode tap", l.Name)
+			if l.Tap.User != "" {
+				c += " user " + l.Tap.User
+			}
+			if l.Tap.Group != "" {
+				c += " group " + l.Tap.Group
+			}
+			if l.Tap.MultiQueue {
+				c += " multi_queue"
+			}
+			cmds = append(cmds, c)
+		case schema.KindVeth:
+			peer := l.Peer
+			c := fmt.Sprintf("link add name %s%s type veth peer name %s%s", l.Name, linkParams(l), peer.Name, linkParams(peer))
+			if peer.NS != l.NS {
+				c += " netns " + peer.NS
+			}
+			cmds = append(cmds, c)
+		case schema.KindVLAN:
+			cmds = append(cmds, fmt.Sprintf("link add link %s name %s%s type vlan id %d", l.Parent.Name, l.Name, linkParams(l), l.VID))
+		}
+	}
+	return cmds
+}
+
+// bridgeParams are the `ip link add ... type bridge` options; timers are
+// given to ip in hundredths of a second.
+func bridgeParams(b *generator.BridgeOpts) string {
+	s := fmt.Sprintf(" stp_state %d", map[bool]int{false: 0, true: 1}[b.STP])
+	cs := func(name string, p *int) {
+		if p != nil {
+			s += fmt.Sprintf(" %s %d", name, *p*100)
+		}
+	}
+	if b.Priority != nil {
+		s += fmt.Sprintf(" priority %d", *b.Priority)
+	}
+	cs("forward_delay", b.ForwardDelay)
+	cs("hello_time", b.HelloTime)
+	cs("max_age", b.MaxAge)
+	cs("ageing_time", b.AgeingTime)
+	if b.VLANFiltering {
+		s += " vlan_filtering 1"
+		if b.DefaultPVID != nil {
+			s += fmt.Sprintf(" vlan_default_pvid %d", *b.DefaultPVID)
+		}
+	}
+	if b.GroupForwardMask != nil {
+		s += fmt.Sprintf(" group_fwd_mask %d", *b.GroupForwardMask)
+	}
+	return s
+}
+
+// configCmds configure the unit's links in ns: masters, link-local mode,
+// up, then addresses, then routes (a route needs its addresses).
+func configCmds(u *generator.Unit, ns string) []string {
+	var links []*generator.Link
+	for _, l := range u.Links {
+		if l.NS == ns {
+			links = append(links, l)
+		}
+	}
+	var cmds, addrs, routes []string
+	for _, l := range links {
+		if l.Kind == schema.KindTap && (l.MTU != 0 || l.MAC != "") {
+			cmds = append(cmds, "link set dev "+l.Name+linkParams(l))
+		}
+		if l.Master != nil {
+			cmds = append(cmds, fmt.Sprintf("link set dev %s master %s", l.Name, l.Master.Name))
+		}
+		if !l.LinkLocal {
+			cmds = append(cmds, fmt.Sprintf("link set dev %s addrgenmode none", l.Name))
+		}
+		cmds = append(cmds, fmt.Sprintf("link set dev %s up", l.Name))
+		for _, a := range l.Addresses {
+			addrs = append(addrs, addressCmd(l.Name, a))
+		}
+		for _, rt := range l.Routes {
+			c := "route add " + rt.To.String()
+			if rt.Via.IsValid() {
+				c += " via " + rt.Via.String()
+			}
+			c += " dev " + l.Name
+			if rt.Metric != 0 {
+				c += fmt.Sprintf(" metric %d", rt.Metric)
+			}
+			if rt.OnLink {
+				c += " onlink"
+			}
+			routes = append(routes, c)
+		}
+	}
+	return append(append(cmds, addrs...), routes...)
+}
+
+// addressCmd adds an address the way networkd would: with its IPv4
+// broadcast address, and IPv6 without duplicate address detection (the
+// lab's addresses are planned; DAD would only delay the first ping).
+func addressCmd(dev string, a netip.Prefix) string {
+	c := fmt.Sprintf("address add %s dev %s", a, dev)
+	if a.Addr().Is4() && a.Bits() < 31 {
+		c += " broadcast +"
+	}
+	if a.Addr().Is6() {
+		c += " nodad"
+	}
+	return c
+}
+
+func bridgeVLANCmds(u *generator.Unit, ns string) []string {
+	var cmds []string
+	for _, l := range u.Links {
+		if l.NS != ns || l.PortVLANs == nil {
+			continue
+		}
+		for _, e := range l.PortVLANs.Entries {
+			c := fmt.Sprintf("vlan add dev %s vid %s", l.Name, vidString(e))
+			if e.PVID {
+				c += " pvid"
+			}
+			if e.Untagged {
+				c += " untagged"
+			}
+			cmds = append(cmds, c)
+		}
+		if d := l.PortVLANs.DeleteDefault; d != 0 {
+			cmds = append(cmds, fmt.Sprintf("vlan del dev %s vid %d", l.Name, d))
+		}
+	}
+	return cmds
+}
