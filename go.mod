@@ -7,3 +7,5 @@ require (
 	github.com/spf13/pflag v1.0.10
 	gopkg.in/yaml.v3 v3.0.1
 )
+
+require golang.org/x/tools v0.52.0

@@ -142,11 +142,11 @@ func (l *List) Sorted() []Diagnostic {
 //	      |     ^
 //	      = hint: did you mean "stp"?
 func (l *List) Render(w io.Writer, src []byte) {
-	lines := strings.Split(string(src), "\n")
+	lines := Lines(src)
 	for _, d := range l.Sorted() {
 		fmt.Fprintln(w, d.String())
 		if d.Pos.Line > 0 && d.Pos.Line <= len(lines) {
-			line := strings.TrimRight(lines[d.Pos.Line-1], "\r")
+			line := lines[d.Pos.Line-1]
 			gutter := fmt.Sprintf("%5d", d.Pos.Line)
 			pad := strings.Repeat(" ", len(gutter))
 			fmt.Fprintf(w, "%s | %s\n", gutter, expandTabs(line))
@@ -158,6 +158,13 @@ func (l *List) Render(w io.Writer, src []byte) {
 			fmt.Fprintf(w, "      = hint: %s\n", d.Hint)
 		}
 	}
+}
+
+// Lines splits a source into lines the way YAML counts them: "\r\n", "\r"
+// and "\n" all end a line.
+func Lines(src []byte) []string {
+	s := strings.ReplaceAll(string(src), "\r\n", "\n")
+	return strings.Split(strings.ReplaceAll(s, "\r", "\n"), "\n")
 }
 
 // expandTabs keeps the caret aligned: a tab in the source line is shown as one

@@ -179,7 +179,13 @@ func (r *renderer) networkd(l *generator.Link) {
 		}
 	}
 	if kind != "" {
-		nd := newSection("NetDev").add("Name", l.Name).add("Kind", kind).add("MTUBytes", nonzero(l.MTU)).add("MACAddress", l.MAC)
+		nd := newSection("NetDev").add("Name", l.Name).add("Kind", kind)
+		if kind == "bridge" || kind == "vlan" {
+			nd.add("MTUBytes", nonzero(l.MTU))
+		}
+		if kind != "tap" {
+			nd.add("MACAddress", l.MAC)
+		}
 		var extra *section
 		switch kind {
 		case "bridge":
@@ -206,7 +212,9 @@ func (r *renderer) networkd(l *generator.Link) {
 		case "vlan":
 			extra = newSection("VLAN").add("Id", fmt.Sprint(l.VID))
 		case "veth":
-			extra = newSection("Peer").add("Name", l.Peer.Name).add("MTUBytes", nonzero(l.Peer.MTU)).add("MACAddress", l.Peer.MAC)
+			// networkd 252 knows no [Peer] MTUBytes=: each end's MTU goes in
+			// its .network, where the ends may differ.
+			extra = newSection("Peer").add("Name", l.Peer.Name).add("MACAddress", l.Peer.MAC)
 		}
 		r.write(NetworkDir, base+".netdev", nd, extra)
 	}
@@ -219,9 +227,14 @@ func (r *renderer) networkd(l *generator.Link) {
 	}
 	link := newSection("Link")
 	netw := newSection("Network")
-	if l.Kind.String() == "uplink" {
+	switch l.Kind.String() {
+	case "uplink", "veth":
 		link.add("MTUBytes", nonzero(l.MTU))
-	} else {
+	case "tap":
+		// networkd ignores a tap's MTU and MAC in the .netdev.
+		link.add("MACAddress", l.MAC).add("MTUBytes", nonzero(l.MTU))
+	}
+	if l.Kind.String() != "uplink" {
 		// Lab links are not the host's way out: boot must not wait for them.
 		link.add("RequiredForOnline", "no")
 	}
@@ -328,8 +341,7 @@ func (r *renderer) unmanaged(u *generator.Unit) {
 }
 
 func (r *renderer) target() {
-	unitSec := newSection("Unit").add("Description", fmt.Sprintf("netgen lab %s", r.plan.Lab)).
-		add("Documentation", "man:systemd.special(7)")
+	unitSec := newSection("Unit").add("Description", fmt.Sprintf("netgen lab %s", r.plan.Lab))
 	install := newSection("Install").add("WantedBy", "multi-user.target")
 	r.write(UnitDir, r.plan.Target, unitSec, install)
 }

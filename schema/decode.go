@@ -23,6 +23,19 @@ import (
 func Decode(file string, src []byte) (*Lab, *diag.List) {
 	d := &decoder{diags: &diag.List{File: file}}
 	lab := &Lab{File: file}
+	defer func() {
+		if !lab.Name.Set {
+			lab.Name = Str{Value: defaultName(file), Pos: Pos{Line: 1, Col: 1}}
+		}
+		// yaml.v3 places the end of a document one line past the last one;
+		// a caret must stay on a line the user can see.
+		last := len(diag.Lines(src))
+		for i := range d.diags.Items {
+			if p := &d.diags.Items[i].Pos; p.Line > last {
+				p.Line, p.Col = last, 1
+			}
+		}
+	}()
 
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
@@ -49,10 +62,11 @@ func Decode(file string, src []byte) (*Lab, *diag.List) {
 		}
 		doc = doc.Content[0]
 	}
-	d.lab(doc, lab)
-	if !lab.Name.Set {
-		lab.Name = Str{Value: defaultName(file), Pos: Pos{Line: 1, Col: 1}}
+	if isNull(doc) {
+		d.diags.Errorf(pos(doc), "", "the lab is empty").Hint = "a lab starts with `version: 1`"
+		return lab, d.diags
 	}
+	d.lab(doc, lab)
 	return lab, d.diags
 }
 
