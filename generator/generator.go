@@ -161,6 +161,7 @@ func Generate(lab *schema.Lab) *Plan {
 		plan:  &Plan{Lab: lab.Name.Value, Source: sourceName(lab.File)},
 		links: map[schema.Key]*Link{},
 		units: map[string]*Unit{},
+		pairs: map[string]*Unit{},
 	}
 	g.build()
 	return g.plan
@@ -178,6 +179,7 @@ type gen struct {
 	plan  *Plan
 	links map[schema.Key]*Link
 	units map[string]*Unit
+	pairs map[string]*Unit
 }
 
 // UnitPrefix is the common prefix of a lab's unit names.
@@ -197,13 +199,22 @@ func (g *gen) linkUnit(a, b string) *Unit {
 	if b < a {
 		a, b = b, a
 	}
-	name := fmt.Sprintf("%s-link-%s:%s.service", UnitPrefix(g.plan.Lab), a, b)
-	if u, ok := g.units[name]; ok {
+	pair := a + "\x00" + b
+	if u, ok := g.pairs[pair]; ok {
 		return u
+	}
+	// "--" joins the two names. Names may contain "-" themselves, so two
+	// pairs can meet on one name ("a--b" with "c", "a" with "b--c"): the
+	// later pair gets a number. (":" would be unambiguous, but systemd's
+	// [Install] handling rejects unit names that contain it.)
+	name := fmt.Sprintf("%s-link-%s--%s.service", UnitPrefix(g.plan.Lab), a, b)
+	for n := 2; g.units[name] != nil; n++ {
+		name = fmt.Sprintf("%s-link-%s--%s-%d.service", UnitPrefix(g.plan.Lab), a, b, n)
 	}
 	u := &Unit{Name: name, Kind: LinkUnit, Namespaces: []string{a, b},
 		Requires: []string{g.nsUnit(a).Name, g.nsUnit(b).Name}}
 	g.units[name] = u
+	g.pairs[pair] = u
 	return u
 }
 

@@ -142,7 +142,9 @@ type ipAddrJSON struct {
 	AddrInfo []map[string]any `json:"addr_info"`
 }
 
-func parseIPLinks(linkJSON, addrJSON []byte) ([]Link, error) {
+// ParseIPLinks parses the JSON of `ip -d -j link show` and `ip -j addr show`
+// (of one namespace) into links with their addresses.
+func ParseIPLinks(linkJSON, addrJSON []byte) ([]Link, error) {
 	var raw []ipLinkJSON
 	if err := json.Unmarshal(linkJSON, &raw); err != nil {
 		return nil, fmt.Errorf("parse ip -d -j link show: %w", err)

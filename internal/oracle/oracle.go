@@ -358,7 +358,7 @@ func run(ctx context.Context, opt Options, populate func(dst string) error) (*Re
 	res.Stderr = string(read("networkd.stderr"))
 	res.PrepareLog = string(read("prepare.log"))
 	res.LinkJSON, res.AddrJSON = read("link.json"), read("addr.json")
-	if res.Links, err = parseIPLinks(res.LinkJSON, res.AddrJSON); err != nil {
+	if res.Links, err = ParseIPLinks(res.LinkJSON, res.AddrJSON); err != nil {
 		return nil, fmt.Errorf("oracle: %w (%s)", err, read("harness.err"))
 	}
 	res.States = make(map[string]LinkState)

@@ -39,7 +39,7 @@ func TestParseIPLinks(t *testing.T) {
 {"ifindex":2,"ifname":"br0","flags":["BROADCAST","UP"],"mtu":1400,"operstate":"DOWN","address":"8a:84:a1:a9:af:66","linkinfo":{"info_kind":"bridge","info_data":{"forward_delay":400,"hello_time":100,"stp_state":1,"priority":4096,"vlan_filtering":0,"hello_timer":0.00,"group_fwd_mask":"0x8"}},"inet6_addr_gen_mode":"none"},
 {"ifindex":4,"link":"v1","ifname":"v0","flags":["BROADCAST"],"mtu":1400,"master":"br0","operstate":"DOWN","address":"8a:84:a1:a9:af:66","linkinfo":{"info_kind":"veth","info_slave_kind":"bridge","info_slave_data":{"state":"disabled","priority":32,"cost":2,"learning":true}}}]`
 	addr := `[{"ifindex":4,"ifname":"v0","addr_info":[{"family":"inet","local":"10.0.0.1","prefixlen":24,"scope":"global","label":"v0"},{"family":"inet6","local":"fd00::1","prefixlen":64,"scope":"global","nodad":true},{"family":"inet6","local":"fe80::1","prefixlen":64,"scope":"link","tentative":true}]}]`
-	links, err := parseIPLinks([]byte(link), []byte(addr))
+	links, err := ParseIPLinks([]byte(link), []byte(addr))
 	if err != nil {
 		t.Fatal(err)
 	}

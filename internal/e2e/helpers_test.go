@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-systemd/v22/unit"
+
+	"github.com/netgen-lab/netgen/internal/compile"
+	"github.com/netgen-lab/netgen/render"
+)
+
+type compileResult = compile.Result
+
+const examplesDir = "../../examples"
+
+func examplePaths(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(examplesDir, "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples in %s", examplesDir)
+	}
+	return files
+}
+
+func compileExample(t testing.TB, path string) *compile.Result {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := compile.Compile(filepath.Base(path), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Diags.HasErrors() {
+		var b bytes.Buffer
+		res.Diags.Render(&b, src)
+		t.Fatalf("%s:\n%s", path, b.String())
+	}
+	return res
+}
+
+// unitScript is the script a unit gives sh on standard input: its
+// StandardInputText= values joined by newlines, as systemd joins them.
+func unitScript(t testing.TB, res *compile.Result, name string) string {
+	t.Helper()
+	for _, f := range res.Files {
+		if f.Dir != render.UnitDir || f.Name != name {
+			continue
+		}
+		secs, err := unit.DeserializeSections(bytes.NewReader(f.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, s := range secs {
+			for _, e := range s.Entries {
+				if s.Section == "Service" && e.Name == "StandardInputText" {
+					lines = append(lines, e.Value)
+				}
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	t.Fatalf("no unit %s", name)
+	return ""
+}
