@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up of a machine for building and testing
+# netgen: the Debian packages the test tiers use and the linters. Safe to run
+# again: it only installs what is missing. Needs root for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Packages: systemd (networkd, systemd-analyze), iproute2 and util-linux
+# (unshare, nsenter) for the networkd oracle; debootstrap, systemd-container
+# (systemd-nspawn), qemu-system-x86 and e2fsprogs (mkfs.ext4 -d) for the boot
+# tiers.
+packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup.sh: missing packages ${missing[*]}; run as root to install them" >&2
+    exit 1
+  fi
+  echo "setup.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="$PATH:/usr/local/go/bin"
+fi
+if ! command -v go >/dev/null 2>&1; then
+  echo "setup.sh: Go (1.26 or newer) is needed: https://go.dev/doc/install" >&2
+  exit 1
+fi
+gobin="$(go env GOPATH)/bin"
+if [ ! -x "$gobin/staticcheck" ]; then
+  echo "setup.sh: installing staticcheck" >&2
+  go install honnef.co/go/tools/cmd/staticcheck@2025.1.1
+fi
+go mod download
+echo "setup.sh: ready" >&2
