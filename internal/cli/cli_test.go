@@ -154,7 +154,7 @@ func TestRootEnablesUnits(t *testing.T) {
 		t.Error(err)
 	}
 	for link, target := range map[string]string{
-		"etc/systemd/system/multi-user.target.wants/netgen-fun.target":           "/etc/systemd/system/netgen-fun.target",
+		"etc/systemd/system/multi-user.target.wants/netgen-fun.target":            "/etc/systemd/system/netgen-fun.target",
 		"etc/systemd/system/netgen-fun.target.wants/netgen-fun-ns-netns1.service": "/etc/systemd/system/netgen-fun-ns-netns1.service",
 	} {
 		got, err := os.Readlink(filepath.Join(root, link))
