@@ -149,3 +149,112 @@ func planAddrs(l *generator.Link) string {
 	sort.Strings(out)
 	return strings.Join(out, " ")
 }
+
+// Leaks returns the links of named namespaces that show up in the host
+// namespace although the lab puts nothing of that name there: a bridge
+// inside a namespace must be invisible from the host.
+func Leaks(p *generator.Plan, obs Observed) []string {
+	host := map[string]bool{}
+	for _, l := range p.Links {
+		if l.NS == "" {
+			host[l.Name] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, l := range obs[""] {
+		seen[l.Name] = true
+	}
+	var out []string
+	for _, l := range p.Links {
+		if l.NS != "" && !host[l.Name] && seen[l.Name] {
+			out = append(out, fmt.Sprintf("%s: visible in the host namespace", l.Label()))
+		}
+	}
+	return out
+}
+
+// BridgeVLANs is `bridge -j vlan show` of one namespace.
+type BridgeVLANs []struct {
+	IfName string `json:"ifname"`
+	VLANs  []struct {
+		VLAN    int      `json:"vlan"`
+		VLANEnd int      `json:"vlanEnd"`
+		Flags   []string `json:"flags"`
+	} `json:"vlans"`
+}
+
+// vlanSet renders a port's VLANs as "10(PVID,untagged) 20 21", one entry per
+// id, so that ranges and single ids compare alike.
+type vlanSet map[int]string
+
+func (s vlanSet) String() string {
+	ids := make([]int, 0, len(s))
+	for id := range s {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	var parts []string
+	for _, id := range ids {
+		parts = append(parts, fmt.Sprintf("%d%s", id, s[id]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func flags(pvid, untagged bool) string {
+	switch {
+	case pvid && untagged:
+		return "(PVID,untagged)"
+	case pvid:
+		return "(PVID)"
+	case untagged:
+		return "(untagged)"
+	}
+	return ""
+}
+
+// CheckVLANs compares every port VLAN the plan sets with what the bridges
+// report, per namespace: the exact set of VLAN ids of each port, which one
+// is the PVID and which leave untagged.
+func CheckVLANs(p *generator.Plan, obs map[string]BridgeVLANs) []string {
+	var out []string
+	for _, l := range p.Links {
+		if l.PortVLANs == nil {
+			continue
+		}
+		want := vlanSet{}
+		for _, e := range l.PortVLANs.Entries {
+			for id := e.From; id <= e.To; id++ {
+				want[id] = flags(e.PVID, e.Untagged)
+			}
+		}
+		got := vlanSet{}
+		found := false
+		for _, port := range obs[l.NS] {
+			if port.IfName != l.Name {
+				continue
+			}
+			found = true
+			for _, v := range port.VLANs {
+				end := v.VLANEnd
+				if end == 0 {
+					end = v.VLAN
+				}
+				pvid, untagged := false, false
+				for _, f := range v.Flags {
+					pvid = pvid || f == "PVID"
+					untagged = untagged || f == "Egress Untagged"
+				}
+				for id := v.VLAN; id <= end; id++ {
+					got[id] = flags(pvid, untagged)
+				}
+			}
+		}
+		if !found {
+			got = vlanSet{}
+		}
+		if got.String() != want.String() {
+			out = append(out, fmt.Sprintf("%s: port VLANs [%s], want [%s]", l.Label(), got, want))
+		}
+	}
+	return out
+}

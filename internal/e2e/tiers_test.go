@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/netgen-lab/netgen/generator"
+	"github.com/netgen-lab/netgen/internal/testbed"
+)
+
+// failWith reports every problem, and the raw report once when there are any.
+func failWith(t *testing.T, problems []string, rep report) {
+	t.Helper()
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if len(problems) > 0 {
+		var b strings.Builder
+		for _, k := range sortedKeys(rep) {
+			if strings.HasPrefix(k, "link ") || strings.HasPrefix(k, "addr ") {
+				continue
+			}
+			b.WriteString(marker + k + "\n" + rep[k])
+		}
+		t.Logf("collector report (links and addresses left out):\n%s", b.String())
+	}
+}
+
+// runCollector runs the collector inside a booted container.
+func runCollector(t *testing.T, c *testbed.Container, labs []bootLab) report {
+	t.Helper()
+	path := "/run/netgen-e2e-collector.sh"
+	if err := os.WriteFile(filepath.Join("/proc", strconv.Itoa(c.PID), "root", path), []byte(collector(labs)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := c.Exec("sh", path)
+	if err != nil {
+		t.Fatalf("collector: %v\n%s", err, stderr)
+	}
+	return parseReport(out)
+}
+
+// waitJobs waits until systemd in the container has no job left.
+func waitJobs(t *testing.T, c *testbed.Container) {
+	t.Helper()
+	script := "for i in $(seq 300); do [ -z \"$(systemctl list-jobs --no-legend)\" ] && exit 0; sleep 0.1; done; systemctl list-jobs; exit 1"
+	if out, _, err := c.Exec("sh", "-c", script); err != nil {
+		t.Fatalf("jobs still running after 30 s:\n%s", out)
+	}
+}
+
+// TestBootNspawn installs every lab this kernel can run into one copy of
+// the Debian image with `netgen build --root`, boots it with systemd as PID
+// 1 under systemd-nspawn, and checks every lab from inside: units active,
+// namespaces present, every link as the plan says, the reachability
+// matrices, and no warning in the journal. Then it restarts a namespace's
+// unit (its links come back and rejoin their bridges, the rest keeps
+// working) and stops one (its namespace and links are gone).
+func TestBootNspawn(t *testing.T) {
+	testbed.RequireBoot(t)
+	img := testbed.EnsureImage(t)
+	labs := bootLabs(t, func(p *generator.Plan) bool { return !needsVLANKernel(p) })
+	root := img.Copy(t)
+	installLabs(t, netgenBinary(t), root, labs)
+	c := testbed.BootNspawn(t, root)
+
+	rep := runCollector(t, c, labs)
+	failWith(t, judge("nspawn boot", labs, rep), rep)
+	if t.Failed() {
+		return
+	}
+
+	byName := map[string]bootLab{}
+	for _, l := range labs {
+		byName[l.Name] = l
+	}
+	// A namespace unit with link units (netns3 holds brx) and one whose
+	// veths end on a host bridge (guest1, on virbr14).
+	for _, u := range []struct{ lab, unit string }{
+		{"classic", "netgen-fun-ns-netns3.service"},
+		{"host-veth", "netgen-hostveth-ns-guest1.service"},
+	} {
+		if _, stderr, err := c.Exec("systemctl", "restart", u.unit); err != nil {
+			t.Fatalf("systemctl restart %s: %v\n%s", u.unit, err, stderr)
+		}
+		// The restart propagates to the link units (PartOf=) as jobs of
+		// their own, which `systemctl restart` does not wait for.
+		waitJobs(t, c)
+		rep := runCollector(t, c, []bootLab{byName[u.lab]})
+		failWith(t, judge("nspawn after restart of "+u.unit, []bootLab{byName[u.lab]}, rep), rep)
+	}
+
+	// Stop guest1: its namespace and every link it owned disappear, host
+	// side included, while the rest of its lab keeps working.
+	unit := "netgen-hostveth-ns-guest1.service"
+	if _, stderr, err := c.Exec("systemctl", "stop", unit); err != nil {
+		t.Fatalf("systemctl stop %s: %v\n%s", unit, err, stderr)
+	}
+	lab := byName["host-veth"]
+	if out, _, _ := c.Exec("ls", "/run/netns"); strings.Contains(out, "guest1") {
+		t.Errorf("nspawn: lab host-veth: /run/netns/guest1 still exists after stopping %s", unit)
+	}
+	if out, _, err := c.Exec("ip", "link", "show", "g1port"); err == nil {
+		t.Errorf("nspawn: lab host-veth: host end g1port still exists after stopping %s:\n%s", unit, out)
+	}
+	rest := lab
+	rest.Reach = Reach{Ping: []Probe{{From: "host", To: "192.168.35.13"}}, NoPing: []Probe{{From: "host", To: "192.168.35.12"}}}
+	rep = runCollector(t, c, []bootLab{rest})
+	var problems []string
+	for _, p := range judge("nspawn after stop of "+unit, []bootLab{rest}, rep) {
+		// The stopped unit and its links are expected to be gone.
+		if !strings.Contains(p, "guest1") && !strings.Contains(p, "g1port") && !strings.Contains(p, "netgen-hostveth.target") {
+			problems = append(problems, p)
+		}
+	}
+	failWith(t, problems, rep)
+}
+
+// TestBootQEMU boots the labs that need a full kernel (802.1Q
+// sub-interfaces, VLAN-filtering bridges) under QEMU with Debian's kernel,
+// twice: the second boot shows the lab comes back by itself.
+func TestBootQEMU(t *testing.T) {
+	testbed.RequireBoot(t)
+	img := testbed.EnsureImage(t)
+	labs := bootLabs(t, needsVLANKernel)
+	if len(labs) == 0 {
+		t.Fatal("no lab needs the QEMU tier: the VLAN examples are gone?")
+	}
+	root := img.Copy(t)
+	installLabs(t, netgenBinary(t), root, labs)
+	boots := testbed.RunQEMU(t, root, collector(labs), 2)
+	for _, b := range boots {
+		rep := parseReport(b.Output)
+		failWith(t, judge("qemu boot "+strconv.Itoa(b.N), labs, rep), rep)
+	}
+}
