@@ -26,6 +26,11 @@ const (
 	NamespaceUnit UnitKind = iota
 	// LinkUnit creates the veths between two namespaces.
 	LinkUnit
+	// HostUnit owns the host links networkd 252 cannot configure right:
+	// bridge ports that must not carry the bridge's default PVID (networkd
+	// adds port VLANs but never removes the one the kernel gives every new
+	// port).
+	HostUnit
 )
 
 // Plan is everything a lab puts on a system.
@@ -292,6 +297,7 @@ func (g *gen) build() {
 		parent.VLANs = append(parent.VLANs, l)
 	}
 	g.configure()
+	g.hostUnit()
 	g.finish()
 }
 
@@ -395,6 +401,55 @@ func (g *gen) attach(l *Link, p *schema.Port) {
 	}
 	if l.Owner != nil && br.Owner == nil {
 		l.Owner.HostBridges = appendUnique(l.Owner.HostBridges, br.Name)
+	}
+}
+
+// hostUnit moves to the lab's host unit every networkd-owned port that must
+// lose the bridge's default PVID, with what must share its owner: a veth's
+// peer, VLANs stacked on it. An uplink matched by MAC has no name for a
+// unit to use and stays with networkd (its default VLAN stays too).
+func (g *gen) hostUnit() {
+	move := map[*Link]bool{}
+	var mark func(l *Link)
+	mark = func(l *Link) {
+		if move[l] {
+			return
+		}
+		move[l] = true
+		if l.Peer != nil {
+			mark(l.Peer)
+		}
+		for _, v := range l.VLANs {
+			mark(v)
+		}
+	}
+	for _, l := range g.plan.Links {
+		if l.Owner != nil || l.NS != "" || l.MatchMAC != "" || l.PortVLANs == nil || l.PortVLANs.DeleteDefault == 0 {
+			continue
+		}
+		root := l
+		for root.Parent != nil {
+			root = root.Parent
+		}
+		if root.MatchMAC != "" {
+			continue
+		}
+		mark(root)
+	}
+	if len(move) == 0 {
+		return
+	}
+	u := &Unit{Name: fmt.Sprintf("%s-host.service", UnitPrefix(g.plan.Lab)), Kind: HostUnit}
+	g.units[u.Name] = u
+	for _, l := range g.plan.Links {
+		if !move[l] {
+			continue
+		}
+		l.Owner = u
+		u.Links = append(u.Links, l)
+		if l.Master != nil && l.Master.Owner == nil {
+			u.HostBridges = appendUnique(u.HostBridges, l.Master.Name)
+		}
 	}
 }
 

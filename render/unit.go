@@ -24,6 +24,8 @@ func (r *renderer) unit(u *generator.Unit) {
 	switch u.Kind {
 	case generator.NamespaceUnit:
 		unitSec.add("Description", fmt.Sprintf("netgen lab %s: namespace %s", p.Lab, u.Namespaces[0]))
+	case generator.HostUnit:
+		unitSec.add("Description", fmt.Sprintf("netgen lab %s: host bridge ports off the default VLAN", p.Lab))
 	case generator.LinkUnit:
 		unitSec.add("Description", fmt.Sprintf("netgen lab %s: veths between namespaces %s and %s", p.Lab, u.Namespaces[0], u.Namespaces[1]))
 		requires = append(requires, u.Requires...)
@@ -124,8 +126,12 @@ func downLines(u *generator.Unit) []string {
 			if l.NS != ns {
 				continue
 			}
-			if (l.Kind == schema.KindVeth && l.Creator) || l.Kind == schema.KindBridge || l.Kind == schema.KindTap {
+			switch {
+			case (l.Kind == schema.KindVeth && l.Creator) || l.Kind == schema.KindBridge || l.Kind == schema.KindTap:
 				cmds = append(cmds, "link delete dev "+l.Name)
+			case l.Kind == schema.KindUplink && l.Master != nil:
+				// Not ours to delete: only take it off the bridge.
+				cmds = append(cmds, "link set dev "+l.Name+" nomaster")
 			}
 		}
 		b := batch("ip", ns, true, cmds)
@@ -285,7 +291,7 @@ func configCmds(u *generator.Unit, ns string) []string {
 	}
 	var cmds, addrs, routes []string
 	for _, l := range links {
-		if l.Kind == schema.KindTap && (l.MTU != 0 || l.MAC != "") {
+		if (l.Kind == schema.KindTap || l.Kind == schema.KindUplink) && (l.MTU != 0 || l.MAC != "") {
 			cmds = append(cmds, "link set dev "+l.Name+linkParams(l))
 		}
 		if l.Master != nil {
