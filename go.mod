@@ -8,4 +8,9 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require golang.org/x/tools v0.52.0
+require (
+	github.com/godbus/dbus/v5 v5.2.4
+	golang.org/x/tools v0.52.0
+)
+
+require golang.org/x/sys v0.49.0 // indirect

@@ -10,7 +10,6 @@ package generator
 import (
 	"fmt"
 	"net/netip"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -35,8 +34,7 @@ const (
 
 // Plan is everything a lab puts on a system.
 type Plan struct {
-	Lab    string
-	Source string
+	Lab string
 	// Links are all links, in a deterministic order: host first, then by
 	// namespace, creation order within one owner.
 	Links []*Link
@@ -163,20 +161,13 @@ func Generate(lab *schema.Lab) *Plan {
 	x := schema.NewIndex(lab)
 	g := &gen{
 		x:     x,
-		plan:  &Plan{Lab: lab.Name.Value, Source: sourceName(lab.File)},
+		plan:  &Plan{Lab: lab.Name.Value},
 		links: map[schema.Key]*Link{},
 		units: map[string]*Unit{},
 		pairs: map[string]*Unit{},
 	}
 	g.build()
 	return g.plan
-}
-
-func sourceName(file string) string {
-	if file == "" || file == "-" || file == "<stdin>" {
-		return "standard input"
-	}
-	return filepath.Base(file)
 }
 
 type gen struct {
@@ -479,14 +470,25 @@ func (g *gen) finish() {
 }
 
 func (g *gen) sysctls() {
+	// Link names are grouped by namespace once, and only when some
+	// namespace has sysctls: scanning every link once per namespace made
+	// Generate quadratic (1 s for 10k namespaces).
+	var byNS map[string]map[string]bool
 	for _, name := range g.x.NamespaceNames() {
 		ns := g.x.Namespaces[name]
-		names := map[string]bool{}
-		for k := range g.links {
-			if k.NS == name {
-				names[k.If] = true
+		if len(ns.Sysctls) == 0 {
+			continue
+		}
+		if byNS == nil {
+			byNS = map[string]map[string]bool{}
+			for k := range g.links {
+				if byNS[k.NS] == nil {
+					byNS[k.NS] = map[string]bool{}
+				}
+				byNS[k.NS][k.If] = true
 			}
 		}
+		names := byNS[name]
 		for _, s := range ns.Sysctls {
 			path, iface := schema.SysctlPath(s.Key.Value, names)
 			sc := Sysctl{NS: name, Path: path, Value: s.Value.Value}

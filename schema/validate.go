@@ -206,13 +206,24 @@ func (v *validator) namespace(ns *Namespace) {
 // sysctlInterfaces checks that a per-interface sysctl names an interface
 // the lab creates in that namespace: the unit would fail writing it otherwise.
 func (v *validator) sysctlInterfaces() {
+	// The names are grouped once, and only for a lab that has sysctls:
+	// scanning every interface once per namespace made validation quadratic
+	// (45 ms of 48 for 1000 namespaces).
+	var byNS map[string]map[string]bool
 	for _, ns := range v.lab.Namespaces {
-		names := map[string]bool{}
-		for k := range v.x.Ifaces {
-			if k.NS == ns.Name.Value {
-				names[k.If] = true
+		if len(ns.Sysctls) == 0 {
+			continue
+		}
+		if byNS == nil {
+			byNS = map[string]map[string]bool{}
+			for k := range v.x.Ifaces {
+				if byNS[k.NS] == nil {
+					byNS[k.NS] = map[string]bool{}
+				}
+				byNS[k.NS][k.If] = true
 			}
 		}
+		names := byNS[ns.Name.Value]
 		for _, s := range ns.Sysctls {
 			if !sysctlRE.MatchString(s.Key.Value) {
 				continue

@@ -4,17 +4,21 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/netgen-lab/netgen/diag"
+	"github.com/netgen-lab/netgen/internal/apply"
 	"github.com/netgen-lab/netgen/internal/compile"
 	"github.com/netgen-lab/netgen/internal/install"
+	"github.com/netgen-lab/netgen/schema"
 )
 
 // Exit statuses. They are part of the interface pipelines rely on and are
@@ -42,6 +46,7 @@ const usage = `netgen compiles a network lab (YAML) into systemd-networkd files 
 Usage:
   netgen build LAB [-o NETWORK_DIR] [--unit-dir UNIT_DIR] [--root ROOT] [--no-reload] [--dry-run] [--check]
   netgen validate LAB...
+  netgen down LAB [-o NETWORK_DIR] [--unit-dir UNIT_DIR] [--root ROOT] [--no-reload] [--dry-run]
   netgen version
 
 LAB is a file, or - for standard input.
@@ -65,6 +70,8 @@ func Main(args []string, st IO) int {
 		return build(args[1:], st)
 	case "validate":
 		return validate(args[1:], st)
+	case "down":
+		return down(args[1:], st)
 	case "version", "--version", "-V":
 		fmt.Fprintf(st.Out, "netgen %s\n", Version)
 		return ExitOK
@@ -220,47 +227,217 @@ func build(args []string, st IO) int {
 		return ExitLab
 	}
 
+	return realize(res, o, st)
+}
+
+// realize writes a compiled lab and, on a running systemd host, makes the
+// running system match it.
+func realize(res *compile.Result, o buildOpts, st IO) int {
+	ctx := context.Background()
+	lab := res.Plan.Lab
 	links := install.EnableLinks(res.Plan, o.dirs)
-	changes, err := install.Plan(res.Files, links, o.dirs)
+	old, err := install.ReadRecord(o.dirs, lab)
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
 		return ExitWrite
 	}
+	rec := install.NewRecord(res.Plan, res.Files, links, o.dirs)
+	changes, err := install.Plan(res.Files, links, o.dirs, old, rec)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return ExitWrite
+	}
+	live := o.dirs.Root == "" && !o.noReload && apply.SystemdRunning()
+	var sys *apply.System
+	actions := &apply.Actions{}
+	if live {
+		sys, err = apply.Connect(ctx, st.Err)
+		if err != nil {
+			if o.check || o.dryRun {
+				fmt.Fprintf(st.Err, "netgen: %v\n", err)
+				live = false
+			} else {
+				// Files first: the lab is then in place for the next boot.
+				if werr := install.Apply(changes); werr != nil {
+					fmt.Fprintf(st.Err, "netgen: writing lab %s: %v\n", lab, werr)
+					return ExitWrite
+				}
+				fmt.Fprintf(st.Err, "netgen: %v\n", err)
+				return ExitApply
+			}
+		} else {
+			defer sys.Close()
+			actions = apply.Compute(old, rec, changes, o.dirs, sys.States(ctx, rec.Units))
+		}
+	}
+	visible := install.Visible(changes)
 	switch {
 	case o.check:
-		for _, line := range install.Describe(changes) {
+		for _, line := range install.Describe(visible) {
 			fmt.Fprintln(st.Out, line)
 		}
-		if len(changes) > 0 {
+		for _, line := range actions.Describe() {
+			fmt.Fprintln(st.Out, line)
+		}
+		if len(visible) > 0 || !actions.Empty() {
 			return ExitChanges
 		}
 		return ExitOK
 	case o.dryRun:
-		for _, c := range changes {
+		for _, c := range visible {
 			if c.Link != nil {
 				fmt.Fprintf(st.Out, "link %s -> %s\n", c.Path, c.Link.Target)
 				continue
 			}
 			fmt.Fprint(st.Out, install.Diff(c))
 		}
-		if len(changes) == 0 {
-			fmt.Fprintf(st.Err, "netgen: lab %s is up to date\n", res.Plan.Lab)
+		for _, line := range actions.Describe() {
+			fmt.Fprintln(st.Out, "would "+line)
+		}
+		if len(visible) == 0 && actions.Empty() {
+			fmt.Fprintf(st.Err, "netgen: lab %s is up to date\n", lab)
 		}
 		return ExitOK
 	}
-	if len(changes) == 0 {
-		fmt.Fprintf(st.Err, "netgen: lab %s is up to date\n", res.Plan.Lab)
+	if len(visible) == 0 && actions.Empty() {
+		if err := install.Apply(changes); err != nil { // at most the record
+			fmt.Fprintf(st.Err, "netgen: %v\n", err)
+			return ExitWrite
+		}
+		fmt.Fprintf(st.Err, "netgen: lab %s is up to date\n", lab)
 		return ExitOK
 	}
-	if err := install.Apply(changes, res.Files, o.dirs); err != nil {
-		fmt.Fprintf(st.Err, "netgen: writing lab %s: %v\n", res.Plan.Lab, err)
+	// Every file is written aside first: a failure here (read-only or full
+	// disk) leaves both the old files and the running system untouched.
+	staged, err := install.Stage(changes)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: writing lab %s: %v; nothing was changed\n", lab, err)
 		return ExitWrite
 	}
-	fmt.Fprintf(st.Err, "netgen: lab %s: %s\n", res.Plan.Lab, plural(len(changes), "file"))
-	if o.dirs.Root == "" && !o.noReload {
-		fmt.Fprintln(st.Err, "netgen: the running system was not changed (live apply is not implemented yet): run `systemctl daemon-reload`, `networkctl reload` and start "+res.Plan.Target)
+	if live {
+		if err := sys.Before(ctx, actions); err != nil {
+			staged.Abort()
+			fmt.Fprintf(st.Err, "netgen: %v\n", err)
+			return ExitApply
+		}
+	}
+	if err := staged.Commit(); err != nil {
+		fmt.Fprintf(st.Err, "netgen: writing lab %s: %v\n", lab, err)
+		return ExitWrite
+	}
+	if n := len(visible); n > 0 {
+		fmt.Fprintf(st.Err, "netgen: lab %s: %s\n", lab, plural(n, "file"))
+	}
+	switch {
+	case live:
+		for _, line := range actions.Describe() {
+			fmt.Fprintln(st.Err, "netgen: "+line)
+		}
+		if err := sys.After(ctx, actions, rec.Units); err != nil {
+			fmt.Fprintf(st.Err, "netgen: %v\n", err)
+			return ExitApply
+		}
+	case o.dirs.Root != "":
+		warnNetworkd(o.dirs, st)
+	case !o.noReload:
+		fmt.Fprintln(st.Err, "netgen: systemd is not running here: files written, nothing applied")
 	}
 	return ExitOK
+}
+
+// warnNetworkd warns when an image does not start systemd-networkd, which
+// owns the lab's host objects.
+func warnNetworkd(d install.Dirs, st IO) {
+	p := filepath.Join(d.Root, "etc/systemd/system/multi-user.target.wants/systemd-networkd.service")
+	if _, err := os.Lstat(p); err != nil {
+		fmt.Fprintf(st.Err, "netgen: warning: systemd-networkd.service is not enabled in %s: the lab's host objects will not come up (systemctl --root=%s enable systemd-networkd)\n", d.Root, d.Root)
+	}
+}
+
+func down(args []string, st IO) int {
+	fs := newFlags("down LAB", "down LAB [options]", st)
+	var o buildOpts
+	fs.StringVarP(&o.dirs.Network, "output", "o", "", "systemd-networkd directory (default "+install.DefaultNetworkDir+")")
+	fs.StringVar(&o.dirs.Unit, "unit-dir", "", "systemd unit directory (default "+install.DefaultUnitDir+")")
+	fs.StringVar(&o.dirs.Root, "root", "", "remove the lab from the image or chroot at ROOT; nothing running is touched")
+	fs.BoolVar(&o.noReload, "no-reload", false, "remove the files only; do not touch the running system")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be removed, remove nothing")
+	if code, ok := parse(fs, args, st); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(st.Err, "netgen: down takes exactly one LAB (a lab file or a lab name)")
+		fs.Usage()
+		return ExitUsage
+	}
+	o.dirs = o.dirs.Resolve()
+	lab, code := labName(fs.Arg(0), st)
+	if code != ExitOK {
+		return code
+	}
+	rec, err := install.ReadRecord(o.dirs, lab)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return ExitWrite
+	}
+	if rec.Empty() {
+		rec = install.Scan(o.dirs, lab)
+	}
+	changes := install.PlanDown(o.dirs, rec)
+	if len(changes) == 0 {
+		fmt.Fprintf(st.Err, "netgen: lab %s is not installed here\n", lab)
+		return ExitOK
+	}
+	if o.dryRun {
+		for _, line := range install.Describe(changes) {
+			fmt.Fprintln(st.Out, line)
+		}
+		return ExitOK
+	}
+	ctx := context.Background()
+	live := o.dirs.Root == "" && !o.noReload && apply.SystemdRunning()
+	var sys *apply.System
+	if live {
+		if sys, err = apply.Connect(ctx, st.Err); err != nil {
+			fmt.Fprintf(st.Err, "netgen: %v\n", err)
+			return ExitApply
+		}
+		defer sys.Close()
+		if err := sys.Down(ctx, rec); err != nil {
+			fmt.Fprintf(st.Err, "netgen: %v\n", err)
+			return ExitApply
+		}
+	}
+	if err := install.Apply(changes); err != nil {
+		fmt.Fprintf(st.Err, "netgen: removing lab %s: %v\n", lab, err)
+		return ExitWrite
+	}
+	if live {
+		if err := sys.AfterDown(ctx, rec); err != nil {
+			fmt.Fprintf(st.Err, "netgen: %v\n", err)
+			return ExitApply
+		}
+	}
+	fmt.Fprintf(st.Err, "netgen: lab %s removed (%s)\n", lab, plural(len(install.Visible(changes)), "file"))
+	return ExitOK
+}
+
+// labName takes a lab file (its name: or file name) or a plain lab name.
+func labName(arg string, st IO) (string, int) {
+	if arg == "-" || strings.ContainsAny(arg, "/.") {
+		name, src, err := readLab(arg, st)
+		if err != nil {
+			fmt.Fprintf(st.Err, "netgen: %v\n", err)
+			return "", ExitLab
+		}
+		lab, diags := schema.Decode(name, src)
+		if diags.HasErrors() {
+			diags.Render(st.Err, src)
+			return "", ExitLab
+		}
+		return lab.Name.Value, ExitOK
+	}
+	return arg, ExitOK
 }
 
 func plural(n int, s string) string {

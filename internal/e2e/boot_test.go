@@ -50,20 +50,26 @@ func bootLabs(t *testing.T, keep func(p *generator.Plan) bool) []bootLab {
 		if strings.HasSuffix(path, ".reach.yml") {
 			continue
 		}
-		lab := bootLab{Name: strings.TrimSuffix(filepath.Base(path), ".yml"), Path: path, Res: compileExample(t, path)}
-		if !keep(lab.Res.Plan) {
-			continue
+		lab := loadLab(t, path)
+		if keep(lab.Res.Plan) {
+			out = append(out, lab)
 		}
-		src, err := os.ReadFile(strings.TrimSuffix(path, ".yml") + ".reach.yml")
-		if err != nil {
-			t.Fatalf("lab %s has no reachability matrix: %v", lab.Name, err)
-		}
-		if err := yaml.Unmarshal(src, &lab.Reach); err != nil {
-			t.Fatalf("%s.reach.yml: %v", lab.Name, err)
-		}
-		out = append(out, lab)
 	}
 	return out
+}
+
+// loadLab compiles a lab and reads its reachability matrix.
+func loadLab(t *testing.T, path string) bootLab {
+	t.Helper()
+	lab := bootLab{Name: strings.TrimSuffix(filepath.Base(path), ".yml"), Path: path, Res: compileExample(t, path)}
+	src, err := os.ReadFile(strings.TrimSuffix(path, ".yml") + ".reach.yml")
+	if err != nil {
+		t.Fatalf("lab %s has no reachability matrix: %v", lab.Name, err)
+	}
+	if err := yaml.Unmarshal(src, &lab.Reach); err != nil {
+		t.Fatalf("%s.reach.yml: %v", lab.Name, err)
+	}
+	return lab
 }
 
 // netgenBinary builds the netgen command once, so that the boot tiers

@@ -180,5 +180,5 @@ func networkFile(p *generator.Plan, l *generator.Link) string {
 	if l.Owner != nil {
 		return render.Prefix + strings.TrimPrefix(strings.TrimSuffix(l.Owner.Name, ".service"), "netgen-") + ".network"
 	}
-	return fmt.Sprintf("%s%s-%s-%s.network", render.Prefix, p.Lab, l.Kind, l.Name)
+	return render.FileBase(p.Lab, l) + ".network"
 }

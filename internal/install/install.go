@@ -85,121 +85,254 @@ func EnableLinks(p *generator.Plan, d Dirs) []Link {
 	return links
 }
 
-// Change is one file or link that a write creates or changes.
+// Change is one file or link that a write creates, changes or deletes.
 type Change struct {
 	Path string
 	// Old is the current content (nil when the file does not exist).
 	Old, New []byte
+	Mode     fs.FileMode
 	Link     *Link
+	Delete   bool
+	// Quiet changes (the record) are carried out but not reported.
+	Quiet bool
 }
 
-// Plan compares the files and links with what is on disk and returns what
-// would change.
-func Plan(files []render.File, links []Link, d Dirs) ([]Change, error) {
+// Plan compares the lab's files and links with what is on disk and with the
+// record of the previous build (old), and returns what must change: files
+// and links to write, and files the previous build wrote that the lab no
+// longer has. A file in the way that netgen did not write for this lab is a
+// *ConflictError.
+func Plan(files []render.File, links []Link, d Dirs, old, rec *Record) ([]Change, error) {
 	var out []Change
+	owned := map[string]bool{}
+	for _, p := range append(append([]string{}, old.Files...), old.Links...) {
+		owned[d.host(p)] = true
+	}
+	keep := map[string]bool{}
 	for _, f := range files {
 		path := d.Path(f)
-		old, err := os.ReadFile(path)
+		keep[path] = true
+		cur, err := os.ReadFile(path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			old = nil
+			cur = nil
 		case err != nil:
 			return nil, err
-		case bytes.Equal(old, f.Data):
-			if st, err := os.Stat(path); err == nil && st.Mode().Perm() == f.Mode {
+		case !owned[path] && !ownedBy(path, rec.Lab):
+			return nil, &ConflictError{Path: path}
+		case bytes.Equal(cur, f.Data):
+			if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() && st.Mode().Perm() == f.Mode {
 				continue
 			}
 		}
-		out = append(out, Change{Path: path, Old: old, New: f.Data})
+		out = append(out, Change{Path: path, Old: cur, New: f.Data, Mode: f.Mode})
 	}
 	for _, l := range links {
-		if t, err := os.Readlink(l.Path); err == nil && t == l.Target {
+		keep[l.Path] = true
+		t, err := os.Readlink(l.Path)
+		if err == nil && t == l.Target {
 			continue
+		}
+		if _, serr := os.Lstat(l.Path); serr == nil && !owned[l.Path] && !ownedBy(l.Path, rec.Lab) {
+			return nil, &ConflictError{Path: l.Path}
 		}
 		l := l
 		out = append(out, Change{Path: l.Path, Link: &l})
 	}
+	var gone []string
+	for p := range owned {
+		if !keep[p] {
+			gone = append(gone, p)
+		}
+	}
+	sort.Strings(gone)
+	for _, p := range gone {
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		if !ownedBy(p, rec.Lab) {
+			continue // no longer ours: someone replaced it; leave it
+		}
+		cur, _ := os.ReadFile(p)
+		out = append(out, Change{Path: p, Old: cur, Delete: true})
+	}
+	recPath := d.RecordPath(rec.Lab)
+	cur, _ := os.ReadFile(recPath)
+	if !bytes.Equal(cur, rec.Bytes()) {
+		out = append(out, Change{Path: recPath, Old: cur, New: rec.Bytes(), Mode: 0o644, Quiet: true})
+	}
 	return out, nil
 }
 
-// Apply carries out changes. Every file goes through a temporary file in its
-// own directory and a rename, so a failure part-way (disk full, a kill)
-// leaves each file either old or new, never torn.
-func Apply(changes []Change, files []render.File, d Dirs) error {
-	mode := map[string]fs.FileMode{}
-	for _, f := range files {
-		mode[d.Path(f)] = f.Mode
-	}
+// Visible returns the changes a user is told about.
+func Visible(changes []Change) []Change {
+	var out []Change
 	for _, c := range changes {
-		if err := os.MkdirAll(filepath.Dir(c.Path), 0o755); err != nil {
-			return err
+		if !c.Quiet {
+			out = append(out, c)
 		}
-		if c.Link != nil {
-			if err := replaceSymlink(c.Link.Target, c.Path); err != nil {
-				return err
-			}
+	}
+	return out
+}
+
+// Staged holds new files written beside their final paths, not yet in place.
+type Staged struct {
+	changes []Change
+	temps   []string // parallel to the writes, in order
+	writes  []Change
+}
+
+// Stage writes and syncs every new file and link to a temporary file in its
+// own directory. Nothing visible changes: if any of it fails (a read-only
+// or full disk), the temporary files are removed and the previous
+// configuration is untouched.
+func Stage(changes []Change) (*Staged, error) {
+	st := &Staged{changes: changes}
+	for _, c := range changes {
+		if c.Delete || c.Quiet {
 			continue
 		}
-		if err := WriteFile(c.Path, c.New, mode[c.Path]); err != nil {
+		if err := os.MkdirAll(filepath.Dir(c.Path), 0o755); err != nil {
+			st.Abort()
+			return nil, err
+		}
+		var tmp string
+		var err error
+		if c.Link != nil {
+			tmp, err = stageSymlink(c.Link.Target, c.Path)
+		} else {
+			tmp, err = stageFile(c.Path, c.New, c.Mode)
+		}
+		if err != nil {
+			st.Abort()
+			return nil, err
+		}
+		st.temps = append(st.temps, tmp)
+		st.writes = append(st.writes, c)
+	}
+	return st, nil
+}
+
+// Abort removes the temporary files.
+func (st *Staged) Abort() {
+	for _, t := range st.temps {
+		os.Remove(t)
+	}
+	st.temps = nil
+}
+
+// Commit renames the staged files into place, deletes stale files and
+// writes the record last, so that the record never names a file that is
+// not there yet.
+func (st *Staged) Commit() error {
+	for i, tmp := range st.temps {
+		if err := os.Rename(tmp, st.writes[i].Path); err != nil {
+			for _, rest := range st.temps[i:] {
+				os.Remove(rest)
+			}
 			return err
+		}
+	}
+	st.temps = nil
+	for _, c := range st.changes {
+		if c.Delete {
+			if err := os.Remove(c.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			removeEmptyWants(filepath.Dir(c.Path))
+		}
+	}
+	for _, c := range st.changes {
+		if c.Quiet && !c.Delete {
+			return WriteFile(c.Path, c.New, c.Mode)
 		}
 	}
 	return nil
 }
 
+// removeEmptyWants removes a .wants directory of a netgen target once its
+// last link is gone, as systemctl disable does.
+func removeEmptyWants(dir string) {
+	if base := filepath.Base(dir); strings.HasPrefix(base, "netgen-") && strings.HasSuffix(base, ".wants") {
+		os.Remove(dir) // fails, harmlessly, while it is not empty
+	}
+}
+
+// Apply stages and commits changes in one go.
+func Apply(changes []Change) error {
+	st, err := Stage(changes)
+	if err != nil {
+		return err
+	}
+	return st.Commit()
+}
+
 // WriteFile replaces path atomically with data.
 func WriteFile(path string, data []byte, mode fs.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := stageFile(path, data, mode)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func stageFile(path string, data []byte, mode fs.FileMode) (string, error) {
 	if mode == 0 {
 		mode = 0o644
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".netgen-*")
 	if err != nil {
-		return err
+		return "", err
 	}
 	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			os.Remove(name)
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
+	fail := func(err error) (string, error) {
 		tmp.Close()
-		return err
+		os.Remove(name)
+		return "", err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(err)
 	}
 	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
+		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		os.Remove(name)
+		return "", err
 	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return name, nil
 }
 
-func replaceSymlink(target, path string) error {
+func stageSymlink(target, path string) (string, error) {
 	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.netgen-link", filepath.Base(path)))
 	os.Remove(tmp)
 	if err := os.Symlink(target, tmp); err != nil {
-		return err
+		return "", err
 	}
-	return os.Rename(tmp, path)
+	return tmp, nil
 }
 
 // Describe lists changes for humans, sorted by path.
 func Describe(changes []Change) []string {
 	var out []string
 	for _, c := range changes {
+		if c.Quiet {
+			continue
+		}
 		verb := "update"
 		switch {
+		case c.Delete:
+			verb = "delete"
 		case c.Link != nil:
 			verb = "link"
 			out = append(out, fmt.Sprintf("%s %s -> %s", verb, c.Path, c.Link.Target))
@@ -222,7 +355,11 @@ func Diff(c Change) string {
 	if c.Old == nil {
 		from = "/dev/null"
 	}
-	fmt.Fprintf(&b, "--- %s\n+++ %s\n", from, c.Path)
+	to := c.Path
+	if c.Delete {
+		to = "/dev/null"
+	}
+	fmt.Fprintf(&b, "--- %s\n+++ %s\n", from, to)
 	for _, op := range lineDiff(oldLines, newLines) {
 		b.WriteString(op)
 		b.WriteByte('\n')

@@ -70,6 +70,7 @@ func BootNspawn(t testing.TB, root string) *Container {
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
+	raiseInotifyLimit(t)
 	c := &Container{
 		Root:    root,
 		Machine: "netgen-tb-" + randHex(4),
@@ -497,4 +498,25 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// minInotifyInstances is what several booted containers need at once: every
+// systemd, journald and networkd inside takes inotify instances from the
+// same per-user budget as the host (128 by default), and a container whose
+// systemd gets none exits at once ("Too many open files").
+const minInotifyInstances = 1024
+
+// raiseInotifyLimit raises fs.inotify.max_user_instances on this test
+// machine when it is below what containers need; it never lowers it.
+func raiseInotifyLimit(t testing.TB) {
+	const path = "/proc/sys/fs/inotify/max_user_instances"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n < minInotifyInstances {
+		if err := os.WriteFile(path, []byte(strconv.Itoa(minInotifyInstances)), 0o644); err != nil {
+			t.Logf("testbed: cannot raise %s from %d: %v", path, n, err)
+		}
+	}
 }

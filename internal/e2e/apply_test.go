@@ -1,0 +1,181 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/netgen-lab/netgen/internal/testbed"
+)
+
+// inContainer runs netgen inside the container and returns its exit status
+// and output.
+func inContainer(t *testing.T, c *testbed.Container, cmdline string) (code int, stdout, stderr string) {
+	t.Helper()
+	out, errOut, _ := c.Exec("sh", "-c", cmdline+"; echo \"@@rc=$?\"")
+	m := regexp.MustCompile(`@@rc=(\d+)\s*$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("%s: no exit status in output:\n%s\n%s", cmdline, out, errOut)
+	}
+	code, _ = strconv.Atoi(m[1])
+	return code, strings.TrimSuffix(out, m[0]), errOut
+}
+
+// snapshot prints what must not change when an unchanged lab is applied
+// again: each file's inode and mtime, each link's ifindex, each namespace's
+// inode, each unit's start time.
+func snapshot(t *testing.T, c *testbed.Container, l bootLab) string {
+	t.Helper()
+	lab := l.Res.Plan.Lab
+	var nss, host []string
+	for _, u := range l.Res.Plan.Units {
+		if len(u.Namespaces) == 1 {
+			nss = append(nss, u.Namespaces[0])
+		}
+	}
+	for _, k := range l.Res.Plan.Links {
+		if k.NS == "" {
+			host = append(host, k.Name)
+		}
+	}
+	script := fmt.Sprintf(`
+for f in /etc/systemd/network/*netgen-%[1]s* /etc/systemd/system/netgen-%[1]s* /etc/systemd/system/*.wants/netgen-%[1]s*; do
+  [ -e "$f" ] && stat -c '%%n %%i %%Y' "$f"
+done
+for l in %[2]s; do ip -o link show dev $l 2>&1 | awk '{print "host", $1, $2}'; done
+for ns in %[3]s; do
+  ip -n $ns -o link show 2>&1 | awk -v ns=$ns '{print ns, $1, $2}'
+  stat -L -c "netns %%n %%i" /run/netns/$ns 2>&1
+done
+systemctl show -p Id -p ActiveEnterTimestampMonotonic $(cd /etc/systemd/system && ls -d netgen-%[1]s* 2>/dev/null | grep -v wants)
+`, lab, strings.Join(host, " "), strings.Join(nss, " "))
+	out, stderr, err := c.Exec("sh", "-c", script)
+	if err != nil {
+		t.Fatalf("snapshot: %v\n%s", err, stderr)
+	}
+	return out
+}
+
+// TestApplyLive is the live-apply scenario on a booted system (systemd as
+// PID 1, real D-Bus): apply a lab next to a bystander lab; apply a second
+// version (an address changed, a namespace removed and one added, a
+// bridge's STP switched on, MTUs changed) and check the live system equals
+// it without a reboot; apply it again and check nothing at all changed;
+// --check and --dry-run; a write failure leaves the previous files intact;
+// down removes everything of the lab and nothing of the bystander.
+func TestApplyLive(t *testing.T) {
+	testbed.RequireBoot(t)
+	img := testbed.EnsureImage(t)
+	root := img.Copy(t)
+	bin := filepath.Join(root, "usr/local/bin/netgen")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/netgen")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	labDir := filepath.Join(root, "root/labs")
+	if err := os.MkdirAll(labDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	labs := map[string]bootLab{}
+	for _, name := range []string{"bystander", "v1", "v2"} {
+		path := filepath.Join("../../testdata/apply", name+".yml")
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(labDir, name+".yml"), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		labs[name] = loadLab(t, path)
+	}
+	c := testbed.BootNspawn(t, root)
+	check := func(stage string, ls ...bootLab) {
+		t.Helper()
+		rep := runCollector(t, c, ls)
+		failWith(t, judge("apply: "+stage, ls, rep), rep)
+	}
+	mustBuild := func(lab string) string {
+		t.Helper()
+		code, out, stderr := inContainer(t, c, "netgen build /root/labs/"+lab+".yml 2>&1")
+		if code != 0 {
+			t.Fatalf("netgen build %s: exit %d\n%s%s", lab, code, out, stderr)
+		}
+		return out
+	}
+
+	mustBuild("bystander")
+	mustBuild("v1")
+	check("v1 applied", labs["bystander"], labs["v1"])
+	bystander := snapshot(t, c, labs["bystander"])
+
+	out := mustBuild("v2")
+	for _, want := range []string{"re-creating evbr", "stopping netgen-evolve-ns-c.service"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply v2 did not say %q:\n%s", want, out)
+		}
+	}
+	check("v2 applied over v1", labs["bystander"], labs["v2"])
+	if o, _, _ := c.Exec("ls", "/run/netns"); strings.Contains(o, "c\n") || strings.HasSuffix(o, "c") {
+		t.Errorf("namespace c still exists after v2:\n%s", o)
+	}
+	if o, _, err := c.Exec("ip", "link", "show", "evpc"); err == nil {
+		t.Errorf("evpc (of the removed namespace c) still exists:\n%s", o)
+	}
+
+	before := snapshot(t, c, labs["v2"])
+	out = mustBuild("v2")
+	if !strings.Contains(out, "up to date") {
+		t.Errorf("re-applying v2 did not say up to date:\n%s", out)
+	}
+	if after := snapshot(t, c, labs["v2"]); after != before {
+		t.Errorf("re-applying an unchanged lab changed the system:\n--- before\n%s--- after\n%s", before, after)
+	}
+	if code, out, _ := inContainer(t, c, "netgen build /root/labs/v2.yml --check"); code != 0 {
+		t.Errorf("--check on the applied lab: exit %d, want 0\n%s", code, out)
+	}
+	if code, out, _ := inContainer(t, c, "netgen build /root/labs/v1.yml --check"); code != 5 || !strings.Contains(out, "start netgen-evolve-ns-c.service") {
+		t.Errorf("--check against v1: exit %d, want 5, and the actions listed:\n%s", code, out)
+	}
+	if code, out, _ := inContainer(t, c, "netgen build /root/labs/v1.yml --dry-run"); code != 0 || !strings.Contains(out, "+Address=10.88.0.1/24") && !strings.Contains(out, "10.88.0.1/24") || !strings.Contains(out, "would re-create device evbr") {
+		t.Errorf("--dry-run against v1: exit %d, output:\n%s", code, out)
+	}
+	if after := snapshot(t, c, labs["v2"]); after != before {
+		t.Errorf("--check/--dry-run changed the system:\n--- before\n%s--- after\n%s", before, after)
+	}
+
+	// A write failure part-way: the network directory is read-only.
+	if _, stderr, err := c.Exec("mount", "--bind", "-o", "ro", "/etc/systemd/network", "/etc/systemd/network"); err != nil {
+		t.Fatalf("read-only bind mount: %v %s", err, stderr)
+	}
+	code, out, _ := inContainer(t, c, "netgen build /root/labs/v1.yml 2>&1")
+	c.Exec("umount", "/etc/systemd/network")
+	if code != 3 {
+		t.Errorf("build onto a read-only directory: exit %d, want 3\n%s", code, out)
+	}
+	if after := snapshot(t, c, labs["v2"]); after != before {
+		t.Errorf("a failed write changed the system:\n--- before\n%s--- after\n%s", before, after)
+	}
+	check("v2 still whole after a failed write", labs["v2"])
+
+	// down: nothing of evolve is left, the bystander is untouched.
+	code, out, _ = inContainer(t, c, "netgen down evolve 2>&1")
+	if code != 0 {
+		t.Fatalf("netgen down evolve: exit %d\n%s", code, out)
+	}
+	left, _, _ := c.Exec("sh", "-c", `ls /etc/systemd/network /etc/systemd/system /etc/systemd/system/*.wants | grep evolve; ls /run/netns; ip -o link show | grep -E 'evbr|evh0|evh1|evp'; systemctl list-units --all --plain --no-legend 'netgen-evolve*' | grep -v 'not-found'`)
+	for _, l := range strings.Split(strings.TrimSpace(left), "\n") {
+		if l != "" && !strings.HasPrefix(l, "by") {
+			t.Errorf("left after down: %s", l)
+		}
+	}
+	if after := snapshot(t, c, labs["bystander"]); after != bystander {
+		t.Errorf("the bystander lab changed:\n--- before\n%s--- after\n%s", bystander, after)
+	}
+	check("bystander after evolve went down", labs["bystander"])
+}
