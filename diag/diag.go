@@ -150,7 +150,7 @@ func (l *List) Render(w io.Writer, src []byte) {
 			gutter := fmt.Sprintf("%5d", d.Pos.Line)
 			pad := strings.Repeat(" ", len(gutter))
 			fmt.Fprintf(w, "%s | %s\n", gutter, expandTabs(line))
-			fmt.Fprintf(w, "%s | %s^\n", pad, caretPad(line, d.Pos.Col))
+			fmt.Fprintf(w, "%s | %s^\n", pad, caretPad(d.Pos.Col))
 			if d.Hint != "" {
 				fmt.Fprintf(w, "%s = hint: %s\n", pad, d.Hint)
 			}
@@ -171,20 +171,11 @@ func Lines(src []byte) []string {
 // space, exactly as caretPad counts it.
 func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", " ") }
 
-// caretPad returns the white space that puts a caret under column col (1-based,
-// counted in runes as yaml.v3 counts them).
-func caretPad(line string, col int) string {
-	n := 0
-	for range line {
-		if n >= col-1 {
-			break
-		}
-		n++
-	}
-	if col-1 > n {
-		n = col - 1
-	}
-	return strings.Repeat(" ", n)
+// caretPad returns the white space that puts a caret under column col:
+// yaml.v3 counts columns in runes, and expandTabs shows each rune in one
+// column.
+func caretPad(col int) string {
+	return strings.Repeat(" ", max(col-1, 0))
 }
 
 // Suggest returns the candidate closest to word when it is close enough to be

@@ -81,7 +81,9 @@ func defaultName(file string) string {
 }
 
 type decoder struct {
-	diags *diag.List
+	diags   *diag.List
+	aliases int
+	tooMany bool
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -122,6 +124,27 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// maxAliases bounds how many aliases a lab may expand: nested aliases
+// ("billion laughs") would otherwise make decoding exponential.
+const maxAliases = 10000
+
+// expand follows an alias, counting the expansion, in a document and reports, once, a
+// lab that expands too many.
+func (d *decoder) expand(n *yaml.Node) *yaml.Node {
+	if n.Kind != yaml.AliasNode {
+		return n
+	}
+	d.aliases++
+	if d.aliases > maxAliases {
+		if !d.tooMany {
+			d.tooMany = true
+			d.diags.Errorf(pos(n), "", "the lab expands more than %d aliases (*name): nested anchors multiply", maxAliases).Hint = "write the repeated settings out, or anchor smaller pieces"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+	}
+	return resolve(n)
+}
+
 // kindName names a YAML node kind the way a user thinks of it.
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
@@ -157,17 +180,17 @@ func (d *decoder) entries(n *yaml.Node, path string) []entry {
 	var out []entry
 	seen := map[string]Pos{}
 	var merged []entry
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+	for i := 0; i+1 < len(n.Content) && !d.tooMany; i += 2 {
+		k, v := resolve(n.Content[i]), d.expand(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode || isNull(k) {
 			d.diags.Errorf(pos(k), path, "a key must be a plain name, not %s", kindName(k))
 			continue
 		}
 		if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0) {
-			for _, m := range mergeSources(v) {
+			for _, m := range d.mergeSources(v) {
 				if m.Kind == yaml.MappingNode {
 					merged = append(merged, d.entries(m, path)...)
-				} else {
+				} else if !d.tooMany {
 					d.diags.Errorf(pos(m), path, "a merge key (<<) takes a map or a list of maps, not %s", kindName(m))
 				}
 			}
@@ -189,11 +212,11 @@ func (d *decoder) entries(n *yaml.Node, path string) []entry {
 	return out
 }
 
-func mergeSources(v *yaml.Node) []*yaml.Node {
+func (d *decoder) mergeSources(v *yaml.Node) []*yaml.Node {
 	if v.Kind == yaml.SequenceNode {
 		var out []*yaml.Node
 		for _, c := range v.Content {
-			out = append(out, resolve(c))
+			out = append(out, d.expand(c))
 		}
 		return out
 	}
@@ -301,7 +324,7 @@ func (d *decoder) list(n *yaml.Node, path, what string) []*yaml.Node {
 	}
 	out := make([]*yaml.Node, len(n.Content))
 	for i, c := range n.Content {
-		out[i] = resolve(c)
+		out[i] = d.expand(c)
 	}
 	return out
 }
