@@ -153,6 +153,15 @@ func TestRootEnablesUnits(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "etc/systemd/network/50-netgen-fun-bridge-virbr4.netdev")); err != nil {
 		t.Error(err)
 	}
+	if !strings.Contains(r.stder, "systemd-networkd.service is not enabled") {
+		t.Errorf("--root into an image without networkd enabled gave no warning:\n%s", r.stder)
+	}
+	os.MkdirAll(filepath.Join(root, "etc/systemd/system/multi-user.target.wants"), 0o755)
+	os.Symlink("/lib/systemd/system/systemd-networkd.service", filepath.Join(root, "etc/systemd/system/multi-user.target.wants/systemd-networkd.service"))
+	os.Remove(filepath.Join(root, "etc/systemd/network/50-netgen-fun-bridge-virbr4.netdev"))
+	if r := netgen(t, "", "build", example, "--root", root); strings.Contains(r.stder, "not enabled") {
+		t.Errorf("warned although networkd is enabled:\n%s", r.stder)
+	}
 	for link, target := range map[string]string{
 		"etc/systemd/system/multi-user.target.wants/netgen-fun.target":            "/etc/systemd/system/netgen-fun.target",
 		"etc/systemd/system/netgen-fun.target.wants/netgen-fun-ns-netns1.service": "/etc/systemd/system/netgen-fun-ns-netns1.service",

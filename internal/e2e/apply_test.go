@@ -83,7 +83,7 @@ func TestApplyLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	labs := map[string]bootLab{}
-	for _, name := range []string{"bystander", "v1", "v2"} {
+	for _, name := range []string{"bystander", "v1", "v2", "failing"} {
 		path := filepath.Join("../../testdata/apply", name+".yml")
 		src, err := os.ReadFile(path)
 		if err != nil {
@@ -92,7 +92,9 @@ func TestApplyLive(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(labDir, name+".yml"), src, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		labs[name] = loadLab(t, path)
+		if name != "failing" {
+			labs[name] = loadLab(t, path)
+		}
 	}
 	c := testbed.BootNspawn(t, root)
 	check := func(stage string, ls ...bootLab) {
@@ -178,4 +180,22 @@ func TestApplyLive(t *testing.T) {
 		t.Errorf("the bystander lab changed:\n--- before\n%s--- after\n%s", bystander, after)
 	}
 	check("bystander after evolve went down", labs["bystander"])
+
+	// A unit that fails to start: named, with the command to read why.
+	code, out, _ = inContainer(t, c, "netgen build /root/labs/failing.yml 2>&1")
+	if code != 4 || !strings.Contains(out, "netgen-failing-ns-fx.service") || !strings.Contains(out, "journalctl -u netgen-failing-ns-fx.service") {
+		t.Errorf("a lab whose unit fails: exit %d, want 4 and the unit with its journalctl command:\n%s", code, out)
+	}
+	inContainer(t, c, "netgen down failing")
+
+	// No D-Bus: the files are written, the message says what to do, exit 4.
+	c.Exec("systemctl", "stop", "dbus.socket", "dbus.service")
+	code, out, _ = inContainer(t, c, "netgen build /root/labs/v1.yml 2>&1")
+	c.Exec("systemctl", "start", "dbus.socket", "dbus.service")
+	if code != 4 || !strings.Contains(out, "D-Bus") {
+		t.Errorf("build without D-Bus: exit %d, want 4 and a message about D-Bus:\n%s", code, out)
+	}
+	if o, _, err := c.Exec("test", "-e", "/etc/systemd/network/50-netgen-evolve-bridge-evbr.netdev"); err != nil {
+		t.Errorf("build without D-Bus did not write the files: %v %s", err, o)
+	}
 }
