@@ -123,11 +123,6 @@ func readLab(path string, st IO) (name string, src []byte, err error) {
 	return path, src, err
 }
 
-// report prints diagnostics to stderr.
-func report(res *compile.Result, src []byte, st IO) {
-	res.Diags.Render(st.Err, src)
-}
-
 func summary(l *diag.List) string {
 	e, w := l.Count()
 	plural := func(n int, s string) string {
@@ -159,24 +154,40 @@ func validate(args []string, st IO) int {
 	}
 	status := ExitOK
 	for _, path := range fs.Args() {
-		name, src, err := readLab(path, st)
-		if err != nil {
-			fmt.Fprintf(st.Err, "netgen: %v\n", err)
-			status = max(status, ExitLab)
-			continue
-		}
-		res, err := compile.Compile(name, src)
-		if err != nil {
-			fmt.Fprintf(st.Err, "netgen: %s: %v\n", name, err)
-			return ExitLab
-		}
-		report(res, src, st)
-		if res.Diags.HasErrors() {
-			fmt.Fprintf(st.Err, "%s: %s\n", name, summary(res.Diags))
-			status = max(status, ExitLab)
+		if _, code := compileLab(path, "", st); code != ExitOK {
+			status = max(status, code)
 		}
 	}
 	return status
+}
+
+// compileLab reads and compiles a lab, printing its diagnostics; a lab with
+// errors gives ExitLab, with a summary line ending in tail.
+func compileLab(path, tail string, st IO) (*compile.Result, int) {
+	name, src, err := readLab(path, st)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return nil, ExitLab
+	}
+	res, err := compile.Compile(name, src)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %s: %v\n", name, err)
+		return nil, ExitLab
+	}
+	res.Diags.Render(st.Err, src)
+	if res.Diags.HasErrors() {
+		fmt.Fprintf(st.Err, "%s: %s%s\n", name, summary(res.Diags), tail)
+		return nil, ExitLab
+	}
+	return res, ExitOK
+}
+
+// dirFlags are the output options build and down share.
+func dirFlags(fs *pflag.FlagSet, o *buildOpts, rootHelp string) {
+	fs.StringVarP(&o.dirs.Network, "output", "o", "", "systemd-networkd directory (default "+install.DefaultNetworkDir+")")
+	fs.StringVar(&o.dirs.Unit, "unit-dir", "", "systemd unit directory (default "+install.DefaultUnitDir+")")
+	fs.StringVar(&o.dirs.Root, "root", "", rootHelp)
+	fs.BoolVar(&o.noReload, "no-reload", false, "change the files only; do not touch the running system")
 }
 
 type buildOpts struct {
@@ -189,10 +200,7 @@ type buildOpts struct {
 func build(args []string, st IO) int {
 	fs := newFlags("build LAB", "build LAB [options]", st)
 	var o buildOpts
-	fs.StringVarP(&o.dirs.Network, "output", "o", "", "systemd-networkd directory (default "+install.DefaultNetworkDir+")")
-	fs.StringVar(&o.dirs.Unit, "unit-dir", "", "systemd unit directory (default "+install.DefaultUnitDir+")")
-	fs.StringVar(&o.dirs.Root, "root", "", "build into the image or chroot at ROOT: paths are taken inside it, nothing running is touched")
-	fs.BoolVar(&o.noReload, "no-reload", false, "write the files only; do not touch the running system")
+	dirFlags(fs, &o, "build into the image or chroot at ROOT: paths are taken inside it, nothing running is touched")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would change, change nothing")
 	fs.BoolVar(&o.check, "check", false, fmt.Sprintf("change nothing; exit %d if anything would change, 0 if up to date", ExitChanges))
 	if code, ok := parse(fs, args, st); !ok {
@@ -211,22 +219,10 @@ func build(args []string, st IO) int {
 	}
 	o.dirs = o.dirs.Resolve()
 
-	name, src, err := readLab(fs.Arg(0), st)
-	if err != nil {
-		fmt.Fprintf(st.Err, "netgen: %v\n", err)
-		return ExitLab
+	res, code := compileLab(fs.Arg(0), "; nothing was written", st)
+	if code != ExitOK {
+		return code
 	}
-	res, err := compile.Compile(name, src)
-	if err != nil {
-		fmt.Fprintf(st.Err, "netgen: %s: %v\n", name, err)
-		return ExitLab
-	}
-	report(res, src, st)
-	if res.Diags.HasErrors() {
-		fmt.Fprintf(st.Err, "%s: %s; nothing was written\n", name, summary(res.Diags))
-		return ExitLab
-	}
-
 	return realize(res, o, st)
 }
 
@@ -357,10 +353,7 @@ func warnNetworkd(d install.Dirs, st IO) {
 func down(args []string, st IO) int {
 	fs := newFlags("down LAB", "down LAB [options]", st)
 	var o buildOpts
-	fs.StringVarP(&o.dirs.Network, "output", "o", "", "systemd-networkd directory (default "+install.DefaultNetworkDir+")")
-	fs.StringVar(&o.dirs.Unit, "unit-dir", "", "systemd unit directory (default "+install.DefaultUnitDir+")")
-	fs.StringVar(&o.dirs.Root, "root", "", "remove the lab from the image or chroot at ROOT; nothing running is touched")
-	fs.BoolVar(&o.noReload, "no-reload", false, "remove the files only; do not touch the running system")
+	dirFlags(fs, &o, "remove the lab from the image or chroot at ROOT; nothing running is touched")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be removed, remove nothing")
 	if code, ok := parse(fs, args, st); !ok {
 		return code
