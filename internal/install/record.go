@@ -90,13 +90,18 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 	for _, l := range links {
 		r.Links = append(r.Links, strings.TrimPrefix(l.Path, strings.TrimSuffix(d.host("/"), "/")))
 	}
+	// Each networkd-created device's .netdev, found by its exact file name
+	// (a suffix match would take bridge "x-a"'s file for bridge "a").
+	netdevs := map[string][]byte{}
 	for _, f := range files {
 		if f.Dir == render.NetworkDir && strings.HasSuffix(f.Name, ".netdev") {
-			for _, l := range p.Links {
-				if l.Owner == nil && l.NS == "" && l.Kind != schema.KindUplink && (l.Kind != schema.KindVeth || l.Creator) &&
-					strings.HasSuffix(f.Name, "-"+l.Name+".netdev") {
-					r.Netdevs[l.Name] = hash(f.Data)
-				}
+			netdevs[f.Name] = f.Data
+		}
+	}
+	for _, l := range p.Links {
+		if l.Owner == nil && l.NS == "" && l.Kind != schema.KindUplink && (l.Kind != schema.KindVeth || l.Creator) {
+			if data, ok := netdevs[render.FileBase(p.Lab, l)+".netdev"]; ok {
+				r.Netdevs[l.Name] = hash(data)
 			}
 		}
 	}
