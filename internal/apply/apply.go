@@ -206,6 +206,36 @@ func (s *System) States(ctx context.Context, units []string) map[string]string {
 	return out
 }
 
+// jobs queues one job per unit, then waits for all of them, and returns a
+// message per job that failed.
+func (s *System) jobs(ctx context.Context, what string, units []string, f func(context.Context, string, string, chan<- string) (int, error)) []string {
+	type pending struct {
+		unit string
+		ch   chan string
+	}
+	var failed []string
+	var queued []pending
+	for _, u := range units {
+		ch := make(chan string, 1)
+		if _, err := f(ctx, u, "replace", ch); err != nil {
+			failed = append(failed, fmt.Sprintf("%s %s: %v", what, u, err))
+			continue
+		}
+		queued = append(queued, pending{u, ch})
+	}
+	for _, p := range queued {
+		select {
+		case res := <-p.ch:
+			if res != "done" {
+				failed = append(failed, fmt.Sprintf("%s %s: job %s; see `journalctl -u %s`", what, p.unit, res, p.unit))
+			}
+		case <-ctx.Done():
+			failed = append(failed, fmt.Sprintf("%s %s: %v", what, p.unit, ctx.Err()))
+		}
+	}
+	return failed
+}
+
 func (s *System) job(ctx context.Context, what, unit string, f func(context.Context, string, string, chan<- string) (int, error)) error {
 	ch := make(chan string, 1)
 	if _, err := f(ctx, unit, "replace", ch); err != nil {
@@ -281,12 +311,10 @@ func (s *System) After(ctx context.Context, a *Actions, units []string) error {
 			return &Error{fmt.Sprintf("systemd-networkd reload: %v (is systemd-networkd running? `systemctl status systemd-networkd`)", err)}
 		}
 	}
-	var failed []string
-	for _, u := range a.Start {
-		if err := s.job(ctx, "start", u, s.conn.StartUnitContext); err != nil {
-			failed = append(failed, err.Error())
-		}
-	}
+	// Every start job is queued before any is waited for, so that systemd
+	// runs them in parallel, as at boot (one after another, 100 namespaces
+	// took 1.5 times as long).
+	failed := s.jobs(ctx, "start", a.Start, s.conn.StartUnitContext)
 	for _, u := range a.Restart {
 		// A restart propagates to PartOf= units as jobs of their own; a
 		// restart of one of them issued meanwhile would kill its start.
