@@ -28,7 +28,11 @@ func Decode(file string, src []byte) (*Lab, *diag.List) {
 			lab.Name = Str{Value: defaultName(file), Pos: Pos{Line: 1, Col: 1}}
 		}
 		// yaml.v3 places the end of a document one line past the last one;
-		// a caret must stay on a line the user can see.
+		// a caret must stay on a line the user can see. (Counting lines
+		// copies the source: only a lab with diagnostics pays for it.)
+		if len(d.diags.Items) == 0 {
+			return
+		}
 		last := len(diag.Lines(src))
 		for i := range d.diags.Items {
 			if p := &d.diags.Items[i].Pos; p.Line > last {
@@ -177,8 +181,31 @@ type entry struct {
 // entries returns the key/value pairs of a mapping, with merge keys (<<)
 // expanded, reporting duplicate keys and non-string keys.
 func (d *decoder) entries(n *yaml.Node, path string) []entry {
-	var out []entry
-	seen := map[string]Pos{}
+	out := make([]entry, 0, len(n.Content)/2)
+	// Most mappings are an object's few settings: a map for them cost more
+	// than the search it saves. Big ones (namespaces, bridges) get a map.
+	var seenMap map[string]Pos
+	if len(n.Content) > 32 {
+		seenMap = make(map[string]Pos, len(n.Content)/2)
+	}
+	seen := func(key string) (Pos, bool) {
+		if seenMap != nil {
+			p, ok := seenMap[key]
+			return p, ok
+		}
+		for _, e := range out {
+			if e.key == key {
+				return e.kpos, true
+			}
+		}
+		return Pos{}, false
+	}
+	add := func(e entry) {
+		if seenMap != nil {
+			seenMap[e.key] = e.kpos
+		}
+		out = append(out, e)
+	}
 	var merged []entry
 	for i := 0; i+1 < len(n.Content) && !d.tooMany; i += 2 {
 		k, v := resolve(n.Content[i]), d.expand(n.Content[i+1])
@@ -196,17 +223,15 @@ func (d *decoder) entries(n *yaml.Node, path string) []entry {
 			}
 			continue
 		}
-		if first, dup := seen[k.Value]; dup {
+		if first, dup := seen(k.Value); dup {
 			d.diags.Errorf(pos(k), joinPath(path, k.Value), "duplicate key %q (first defined at line %d)", k.Value, first.Line)
 			continue
 		}
-		seen[k.Value] = pos(k)
-		out = append(out, entry{k.Value, pos(k), v})
+		add(entry{k.Value, pos(k), v})
 	}
 	for _, m := range merged {
-		if _, ok := seen[m.key]; !ok {
-			seen[m.key] = m.kpos
-			out = append(out, m)
+		if _, ok := seen(m.key); !ok {
+			add(m)
 		}
 	}
 	return out
@@ -223,9 +248,43 @@ func (d *decoder) mergeSources(v *yaml.Node) []*yaml.Node {
 	return []*yaml.Node{v}
 }
 
+// setter decodes the value of one key of a mapping; it reports false for a
+// key it does not know.
+type setter func(key string, v *yaml.Node, kpos Pos, path string) bool
+
+// keys is the sorted list of an object's keys, for "did you mean" hints.
+func keys(groups ...[]string) []string {
+	var out []string
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// The keys every kind of object takes. They are listed once, and each
+// object is decoded by one switch: a map of closures per object made
+// decoding allocate more than yaml.v3's parse itself.
+var (
+	linkKeys      = []string{"mtu", "mac"}
+	l3Keys        = []string{"addresses", "gateway", "routes"}
+	portKeys      = []string{"bridge", "vlan"}
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks"})
+	namespaceKeys = keys([]string{"loopback", "sysctl"})
+	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
+		"vlan-filtering", "default-pvid", "group-forward-mask"}, linkKeys, l3Keys)
+	routeKeys    = keys([]string{"to", "via", "metric"})
+	portVLANKeys = keys([]string{"access", "native", "trunk"})
+	vethMapKeys  = keys([]string{"ends", "mtu"})
+	endKeys      = keys([]string{"name", "external"}, l3Keys, portKeys, linkKeys)
+	vlanKeys     = keys([]string{"parent", "id", "name"}, l3Keys, portKeys, linkKeys)
+	tapKeys      = keys([]string{"name", "user", "group", "multi-queue"}, l3Keys, portKeys, linkKeys)
+	uplinkKeys   = keys([]string{"interface", "mac", "mtu", "addresses"}, portKeys)
+)
+
 // fields decodes a mapping whose keys are known, reporting unknown keys with
 // a "did you mean" hint. what names the object in messages ("bridge \"sw\"").
-func (d *decoder) fields(n *yaml.Node, path, what string, handlers map[string]func(v *yaml.Node, kpos Pos, path string)) {
+func (d *decoder) fields(n *yaml.Node, path, what string, known []string, set setter) {
 	if isNull(n) {
 		return
 	}
@@ -233,23 +292,16 @@ func (d *decoder) fields(n *yaml.Node, path, what string, handlers map[string]fu
 		d.diags.Errorf(pos(n), path, "%s must be a map of settings, not %s", what, kindName(n))
 		return
 	}
-	known := make([]string, 0, len(handlers))
-	for k := range handlers {
-		known = append(known, k)
-	}
-	sort.Strings(known)
 	for _, e := range d.entries(n, path) {
-		h, ok := handlers[e.key]
-		if !ok {
-			dg := d.diags.Errorf(e.kpos, joinPath(path, e.key), "unknown key %q in %s", e.key, what)
-			if s := diag.Suggest(e.key, known); s != "" {
-				dg.Hint = fmt.Sprintf("did you mean %q?", s)
-			} else {
-				dg.Hint = "known keys: " + strings.Join(known, ", ")
-			}
+		if set(e.key, e.val, e.kpos, joinPath(path, e.key)) {
 			continue
 		}
-		h(e.val, e.kpos, joinPath(path, e.key))
+		dg := d.diags.Errorf(e.kpos, joinPath(path, e.key), "unknown key %q in %s", e.key, what)
+		if s := diag.Suggest(e.key, known); s != "" {
+			dg.Hint = fmt.Sprintf("did you mean %q?", s)
+		} else {
+			dg.Hint = "known keys: " + strings.Join(known, ", ")
+		}
 	}
 }
 
@@ -260,7 +312,7 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 func (d *decoder) scalar(n *yaml.Node, path, what string) (*yaml.Node, bool) {
 	if n.Kind != yaml.ScalarNode || isNull(n) {
@@ -287,12 +339,36 @@ func (d *decoder) int(n *yaml.Node, path, what string) Int {
 		d.diags.Errorf(pos(s), path, "%s must be a whole number, not %s", what, kindName(s))
 		return Int{}
 	}
-	var v int
-	if err := s.Decode(&v); err != nil {
-		d.diags.Errorf(pos(s), path, "%s is out of range", what)
-		return Int{}
+	// Plain decimals, nearly every int in a lab, are read directly; other
+	// YAML forms (0x10, 0o17, 1_000) go through yaml.v3, which also builds
+	// a decoder for each value.
+	v, err := strconv.Atoi(s.Value)
+	if err != nil || !plainDecimal(s.Value) {
+		if err := s.Decode(&v); err != nil {
+			d.diags.Errorf(pos(s), path, "%s is out of range", what)
+			return Int{}
+		}
 	}
 	return Int{Value: v, Pos: pos(s), Set: true}
+}
+
+// plainDecimal reports whether s is 0 or a decimal without a sign other
+// than "-" and without leading zeros: the form whose value strconv and YAML
+// agree on.
+func plainDecimal(s string) bool {
+	if s == "0" {
+		return true
+	}
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || s[0] < '1' || s[0] > '9' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *decoder) bool(n *yaml.Node, path, what string) Bool {
@@ -362,41 +438,42 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 		d.diags.Errorf(pos(n), "", "a lab must be a map of top-level keys (version, namespaces, bridges, veths, ...), not %s", kindName(n))
 		return
 	}
-	d.fields(n, "", "the lab", map[string]func(*yaml.Node, Pos, string){
-		"version": func(v *yaml.Node, _ Pos, p string) { lab.Version = d.int(v, p, "version") },
-		"name":    func(v *yaml.Node, _ Pos, p string) { lab.Name = d.str(v, p, "name") },
-		"namespaces": func(v *yaml.Node, _ Pos, p string) {
+	d.fields(n, "", "the lab", labKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+		switch key {
+		case "version":
+			lab.Version = d.int(v, p, "version")
+		case "name":
+			lab.Name = d.str(v, p, "name")
+		case "namespaces":
 			for _, e := range d.namedMap(v, p, "namespaces") {
 				lab.Namespaces = append(lab.Namespaces, d.namespace(e, joinPath(p, e.key)))
 			}
-		},
-		"bridges": func(v *yaml.Node, _ Pos, p string) {
+		case "bridges":
 			for _, e := range d.namedMap(v, p, "bridges") {
 				lab.Bridges = append(lab.Bridges, d.bridge(e, joinPath(p, e.key)))
 			}
-		},
-		"veths": func(v *yaml.Node, _ Pos, p string) {
+		case "veths":
 			for i, c := range d.list(v, p, "veths") {
 				if veth := d.veth(c, index(p, i)); veth != nil {
 					lab.Veths = append(lab.Veths, veth)
 				}
 			}
-		},
-		"vlans": func(v *yaml.Node, _ Pos, p string) {
+		case "vlans":
 			for i, c := range d.list(v, p, "vlans") {
 				lab.VLANs = append(lab.VLANs, d.vlan(c, index(p, i)))
 			}
-		},
-		"taps": func(v *yaml.Node, _ Pos, p string) {
+		case "taps":
 			for i, c := range d.list(v, p, "taps") {
 				lab.Taps = append(lab.Taps, d.tap(c, index(p, i)))
 			}
-		},
-		"uplinks": func(v *yaml.Node, _ Pos, p string) {
+		case "uplinks":
 			for i, c := range d.list(v, p, "uplinks") {
 				lab.Uplinks = append(lab.Uplinks, d.uplink(c, index(p, i)))
 			}
-		},
+		default:
+			return false
+		}
+		return true
 	})
 	if !lab.Version.Set && !hasKey(n, "version") {
 		d.diags.Errorf(pos(n), "version", "the lab has no `version`").Hint = "add `version: 1` as the first line"
@@ -432,16 +509,21 @@ func (d *decoder) namedMap(n *yaml.Node, path, what string) []entry {
 func (d *decoder) namespace(e entry, path string) *Namespace {
 	ns := &Namespace{Name: Str{Value: e.key, Pos: e.kpos, Set: true}}
 	what := fmt.Sprintf("namespace %q", e.key)
-	d.fields(e.val, path, what, map[string]func(*yaml.Node, Pos, string){
-		"loopback": func(v *yaml.Node, _ Pos, p string) { ns.Loopback = d.bool(v, p, "loopback") },
-		"sysctl": func(v *yaml.Node, _ Pos, p string) {
+	d.fields(e.val, path, what, namespaceKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+		switch key {
+		case "loopback":
+			ns.Loopback = d.bool(v, p, "loopback")
+		case "sysctl":
 			for _, s := range d.namedMap(v, p, "sysctl") {
 				val := d.str(s.val, joinPath(p, s.key), fmt.Sprintf("the value of sysctl %q", s.key))
 				if val.Set {
 					ns.Sysctls = append(ns.Sysctls, Sysctl{Key: Str{Value: s.key, Pos: s.kpos, Set: true}, Value: val})
 				}
 			}
-		},
+		default:
+			return false
+		}
+		return true
 	})
 	return ns
 }
@@ -449,50 +531,67 @@ func (d *decoder) namespace(e entry, path string) *Namespace {
 func (d *decoder) bridge(e entry, path string) *Bridge {
 	b := &Bridge{Name: Str{Value: e.key, Pos: e.kpos, Set: true}}
 	what := fmt.Sprintf("bridge %q", e.key)
-	h := map[string]func(*yaml.Node, Pos, string){
-		"namespace": func(v *yaml.Node, _ Pos, p string) {
+	d.fields(e.val, path, what, bridgeKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+		switch key {
+		case "namespace":
 			b.Namespace = d.str(v, p, "namespace")
 			if b.Namespace.Value == HostNS {
 				b.Namespace.Value = ""
 			}
-		},
-		"stp":            func(v *yaml.Node, _ Pos, p string) { b.STP = d.bool(v, p, "stp") },
-		"priority":       func(v *yaml.Node, _ Pos, p string) { b.Priority = d.int(v, p, "priority") },
-		"forward-delay":  func(v *yaml.Node, _ Pos, p string) { b.ForwardDelay = d.int(v, p, "forward-delay") },
-		"hello-time":     func(v *yaml.Node, _ Pos, p string) { b.HelloTime = d.int(v, p, "hello-time") },
-		"max-age":        func(v *yaml.Node, _ Pos, p string) { b.MaxAge = d.int(v, p, "max-age") },
-		"ageing-time":    func(v *yaml.Node, _ Pos, p string) { b.AgeingTime = d.int(v, p, "ageing-time") },
-		"vlan-filtering": func(v *yaml.Node, _ Pos, p string) { b.VLANFiltering = d.bool(v, p, "vlan-filtering") },
-		"default-pvid": func(v *yaml.Node, _ Pos, p string) {
-			if v.Kind == yaml.ScalarNode && v.Tag == "!!str" && v.Value == "none" {
+		case "stp":
+			b.STP = d.bool(v, p, "stp")
+		case "priority":
+			b.Priority = d.int(v, p, "priority")
+		case "forward-delay":
+			b.ForwardDelay = d.int(v, p, "forward-delay")
+		case "hello-time":
+			b.HelloTime = d.int(v, p, "hello-time")
+		case "max-age":
+			b.MaxAge = d.int(v, p, "max-age")
+		case "ageing-time":
+			b.AgeingTime = d.int(v, p, "ageing-time")
+		case "vlan-filtering":
+			b.VLANFiltering = d.bool(v, p, "vlan-filtering")
+		case "default-pvid":
+			switch {
+			case v.Kind == yaml.ScalarNode && v.Tag == "!!str" && v.Value == "none":
 				b.NoDefaultPVID = true
 				b.DefaultPVID = Int{Pos: pos(v), Set: true}
-				return
-			}
-			if v.Kind == yaml.ScalarNode && v.Tag != "!!int" {
+			case v.Kind == yaml.ScalarNode && v.Tag != "!!int":
 				d.diags.Errorf(pos(v), p, "default-pvid must be a VLAN id (1-4094) or none, not %s", kindName(v))
-				return
+			default:
+				b.DefaultPVID = d.int(v, p, "default-pvid")
 			}
-			b.DefaultPVID = d.int(v, p, "default-pvid")
-		},
-		"group-forward-mask": func(v *yaml.Node, _ Pos, p string) { b.GroupForwardMask = d.int(v, p, "group-forward-mask") },
-	}
-	d.linkFields(h, &b.Link)
-	d.l3Fields(h, &b.L3)
-	d.fields(e.val, path, what, h)
+		case "group-forward-mask":
+			b.GroupForwardMask = d.int(v, p, "group-forward-mask")
+		default:
+			return d.linkField(key, v, p, &b.Link) || d.l3Field(key, v, p, &b.L3)
+		}
+		return true
+	})
 	return b
 }
 
-func (d *decoder) linkFields(h map[string]func(*yaml.Node, Pos, string), l *Link) {
-	h["mtu"] = func(v *yaml.Node, _ Pos, p string) { l.MTU = d.int(v, p, "mtu") }
-	h["mac"] = func(v *yaml.Node, _ Pos, p string) { l.MAC = d.str(v, p, "mac") }
+// linkField decodes the link settings every interface may have.
+func (d *decoder) linkField(key string, v *yaml.Node, p string, l *Link) bool {
+	switch key {
+	case "mtu":
+		l.MTU = d.int(v, p, "mtu")
+	case "mac":
+		l.MAC = d.str(v, p, "mac")
+	default:
+		return false
+	}
+	return true
 }
 
-func (d *decoder) l3Fields(h map[string]func(*yaml.Node, Pos, string), l *L3) {
-	h["addresses"] = func(v *yaml.Node, _ Pos, p string) {
+// l3Field decodes addresses, gateway and routes.
+func (d *decoder) l3Field(key string, v *yaml.Node, p string, l *L3) bool {
+	switch key {
+	case "addresses":
 		if v.Kind == yaml.ScalarNode && !isNull(v) {
 			d.diags.Errorf(pos(v), p, "addresses must be a list of CIDRs").Hint = fmt.Sprintf("write [%s]", v.Value)
-			return
+			return true
 		}
 		for i, c := range d.list(v, p, "addresses") {
 			s := d.str(c, index(p, i), "an address")
@@ -515,15 +614,18 @@ func (d *decoder) l3Fields(h map[string]func(*yaml.Node, Pos, string), l *L3) {
 			}
 			l.Addresses = append(l.Addresses, Address{Prefix: pfx, Pos: s.Pos})
 		}
-	}
-	h["gateway"] = func(v *yaml.Node, _ Pos, p string) { l.Gateway = d.ip(v, p, "gateway") }
-	h["routes"] = func(v *yaml.Node, _ Pos, p string) {
+	case "gateway":
+		l.Gateway = d.ip(v, p, "gateway")
+	case "routes":
 		for i, c := range d.list(v, p, "routes") {
 			if r, ok := d.route(c, index(p, i)); ok {
 				l.Routes = append(l.Routes, r)
 			}
 		}
+	default:
+		return false
 	}
+	return true
 }
 
 func (d *decoder) ip(n *yaml.Node, path, what string) IP {
@@ -545,42 +647,23 @@ func (d *decoder) ip(n *yaml.Node, path, what string) IP {
 func (d *decoder) route(n *yaml.Node, path string) (Route, bool) {
 	r := Route{Pos: pos(n)}
 	ok := true
-	d.fields(n, path, "a route", map[string]func(*yaml.Node, Pos, string){
-		"to": func(v *yaml.Node, _ Pos, p string) {
-			s := d.str(v, p, "to")
-			if !s.Set {
+	d.fields(n, path, "a route", routeKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+		switch key {
+		case "to":
+			if !d.routeTo(v, p, &r) {
 				ok = false
-				return
 			}
-			r.ToPos = s.Pos
-			if s.Value == "default" {
-				r.Default = true
-				return
-			}
-			pfx, err := netip.ParsePrefix(s.Value)
-			if err != nil {
-				if a, err := netip.ParseAddr(s.Value); err == nil {
-					pfx = netip.PrefixFrom(a, a.BitLen())
-				} else {
-					d.diags.Errorf(s.Pos, p, "route destination %q is not a CIDR or `default`", s.Value)
-					ok = false
-					return
-				}
-			}
-			if pfx.Masked() != pfx {
-				d.diags.Errorf(s.Pos, p, "route destination %q has host bits set", s.Value).Hint = fmt.Sprintf("did you mean %s?", pfx.Masked())
-				ok = false
-				return
-			}
-			r.To = pfx
-		},
-		"via": func(v *yaml.Node, _ Pos, p string) {
+		case "via":
 			r.Via = d.ip(v, p, "via")
 			if !r.Via.Set {
 				ok = false
 			}
-		},
-		"metric": func(v *yaml.Node, _ Pos, p string) { r.Metric = d.int(v, p, "metric") },
+		case "metric":
+			r.Metric = d.int(v, p, "metric")
+		default:
+			return false
+		}
+		return true
 	})
 	if n.Kind == yaml.MappingNode && !hasKey(n, "to") {
 		d.diags.Errorf(pos(n), path, "a route needs `to:` (a CIDR or default)")
@@ -589,9 +672,45 @@ func (d *decoder) route(n *yaml.Node, path string) (Route, bool) {
 	return r, ok && n.Kind == yaml.MappingNode
 }
 
-func (d *decoder) portFields(h map[string]func(*yaml.Node, Pos, string), pt *Port) {
-	h["bridge"] = func(v *yaml.Node, _ Pos, p string) { pt.Bridge = d.str(v, p, "bridge") }
-	h["vlan"] = func(v *yaml.Node, _ Pos, p string) { pt.VLAN = d.portVLAN(v, p) }
+// routeTo decodes a route's destination; false when it is not usable.
+func (d *decoder) routeTo(v *yaml.Node, p string, r *Route) bool {
+	s := d.str(v, p, "to")
+	if !s.Set {
+		return false
+	}
+	r.ToPos = s.Pos
+	if s.Value == "default" {
+		r.Default = true
+		return true
+	}
+	pfx, err := netip.ParsePrefix(s.Value)
+	if err != nil {
+		a, err := netip.ParseAddr(s.Value)
+		if err != nil {
+			d.diags.Errorf(s.Pos, p, "route destination %q is not a CIDR or `default`", s.Value)
+			return false
+		}
+		pfx = netip.PrefixFrom(a, a.BitLen())
+	}
+	if pfx.Masked() != pfx {
+		d.diags.Errorf(s.Pos, p, "route destination %q has host bits set", s.Value).Hint = fmt.Sprintf("did you mean %s?", pfx.Masked())
+		return false
+	}
+	r.To = pfx
+	return true
+}
+
+// portField decodes what makes an interface a bridge port.
+func (d *decoder) portField(key string, v *yaml.Node, p string, pt *Port) bool {
+	switch key {
+	case "bridge":
+		pt.Bridge = d.str(v, p, "bridge")
+	case "vlan":
+		pt.VLAN = d.portVLAN(v, p)
+	default:
+		return false
+	}
+	return true
 }
 
 func (d *decoder) portVLAN(n *yaml.Node, path string) *PortVLAN {
@@ -600,10 +719,13 @@ func (d *decoder) portVLAN(n *yaml.Node, path string) *PortVLAN {
 		d.diags.Errorf(pos(n), path, "vlan must be a map").Hint = fmt.Sprintf("write {access: %s} for an access port", n.Value)
 		return nil
 	}
-	d.fields(n, path, "the port's vlan settings", map[string]func(*yaml.Node, Pos, string){
-		"access": func(v *yaml.Node, _ Pos, p string) { pv.Access = d.int(v, p, "access") },
-		"native": func(v *yaml.Node, _ Pos, p string) { pv.Native = d.int(v, p, "native") },
-		"trunk": func(v *yaml.Node, _ Pos, p string) {
+	d.fields(n, path, "the port's vlan settings", portVLANKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+		switch key {
+		case "access":
+			pv.Access = d.int(v, p, "access")
+		case "native":
+			pv.Native = d.int(v, p, "native")
+		case "trunk":
 			pv.TrunkPos, pv.TrunkSet = pos(v), true
 			if v.Kind == yaml.ScalarNode && !isNull(v) {
 				// A single id or range is a one-element list.
@@ -614,7 +736,10 @@ func (d *decoder) portVLAN(n *yaml.Node, path string) *PortVLAN {
 					pv.Trunk = append(pv.Trunk, r)
 				}
 			}
-		},
+		default:
+			return false
+		}
+		return true
 	})
 	if n.Kind != yaml.MappingNode {
 		return nil
@@ -664,9 +789,16 @@ func (d *decoder) veth(n *yaml.Node, path string) *Veth {
 	case yaml.SequenceNode:
 		ends, endsPath, endsNode = d.list(n, path, "a veth"), path, n
 	case yaml.MappingNode:
-		d.fields(n, path, "a veth", map[string]func(*yaml.Node, Pos, string){
-			"ends": func(e *yaml.Node, _ Pos, p string) { ends, endsPath, endsNode = d.list(e, p, "ends"), p, e },
-			"mtu":  func(e *yaml.Node, _ Pos, p string) { v.MTU = d.int(e, p, "mtu") },
+		d.fields(n, path, "a veth", vethMapKeys, func(key string, e *yaml.Node, _ Pos, p string) bool {
+			switch key {
+			case "ends":
+				ends, endsPath, endsNode = d.list(e, p, "ends"), p, e
+			case "mtu":
+				v.MTU = d.int(e, p, "mtu")
+			default:
+				return false
+			}
+			return true
 		})
 		if endsNode == nil && !hasKey(n, "ends") {
 			d.diags.Errorf(pos(n), path, "a veth in map form needs `ends:` with its two ends")
@@ -694,14 +826,17 @@ func (d *decoder) end(n *yaml.Node, path string) *End {
 		e.Name = d.ref(n, path, "interface")
 		return e
 	}
-	h := map[string]func(*yaml.Node, Pos, string){
-		"name":     func(v *yaml.Node, _ Pos, p string) { e.Name = d.ref(v, p, "interface") },
-		"external": func(v *yaml.Node, _ Pos, p string) { e.External = d.bool(v, p, "external") },
-	}
-	d.l3Fields(h, &e.L3)
-	d.portFields(h, &e.Port)
-	d.linkFields(h, &e.Link)
-	d.fields(n, path, "a veth end", h)
+	d.fields(n, path, "a veth end", endKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+		switch key {
+		case "name":
+			e.Name = d.ref(v, p, "interface")
+		case "external":
+			e.External = d.bool(v, p, "external")
+		default:
+			return d.l3Field(key, v, p, &e.L3) || d.portField(key, v, p, &e.Port) || d.linkField(key, v, p, &e.Link)
+		}
+		return true
+	})
 	if n.Kind == yaml.MappingNode && !hasKey(n, "name") {
 		d.diags.Errorf(pos(n), path, "a veth end needs `name:` ([NAMESPACE:]IFNAME)")
 	}
@@ -710,15 +845,19 @@ func (d *decoder) end(n *yaml.Node, path string) *End {
 
 func (d *decoder) vlan(n *yaml.Node, path string) *VLAN {
 	v := &VLAN{Pos: pos(n)}
-	h := map[string]func(*yaml.Node, Pos, string){
-		"parent": func(x *yaml.Node, _ Pos, p string) { v.Parent = d.ref(x, p, "parent") },
-		"id":     func(x *yaml.Node, _ Pos, p string) { v.ID = d.int(x, p, "id") },
-		"name":   func(x *yaml.Node, _ Pos, p string) { v.Name = d.str(x, p, "name") },
-	}
-	d.l3Fields(h, &v.L3)
-	d.portFields(h, &v.Port)
-	d.linkFields(h, &v.Link)
-	d.fields(n, path, "a vlan", h)
+	d.fields(n, path, "a vlan", vlanKeys, func(key string, x *yaml.Node, _ Pos, p string) bool {
+		switch key {
+		case "parent":
+			v.Parent = d.ref(x, p, "parent")
+		case "id":
+			v.ID = d.int(x, p, "id")
+		case "name":
+			v.Name = d.str(x, p, "name")
+		default:
+			return d.l3Field(key, x, p, &v.L3) || d.portField(key, x, p, &v.Port) || d.linkField(key, x, p, &v.Link)
+		}
+		return true
+	})
 	if n.Kind == yaml.MappingNode {
 		if !hasKey(n, "parent") {
 			d.diags.Errorf(pos(n), path, "a vlan needs `parent:` (the interface it is tagged on)")
@@ -736,16 +875,21 @@ func (d *decoder) tap(n *yaml.Node, path string) *Tap {
 		t.Name = d.ref(n, path, "tap")
 		return t
 	}
-	h := map[string]func(*yaml.Node, Pos, string){
-		"name":        func(v *yaml.Node, _ Pos, p string) { t.Name = d.ref(v, p, "tap") },
-		"user":        func(v *yaml.Node, _ Pos, p string) { t.User = d.str(v, p, "user") },
-		"group":       func(v *yaml.Node, _ Pos, p string) { t.Group = d.str(v, p, "group") },
-		"multi-queue": func(v *yaml.Node, _ Pos, p string) { t.MultiQueue = d.bool(v, p, "multi-queue") },
-	}
-	d.l3Fields(h, &t.L3)
-	d.portFields(h, &t.Port)
-	d.linkFields(h, &t.Link)
-	d.fields(n, path, "a tap", h)
+	d.fields(n, path, "a tap", tapKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+		switch key {
+		case "name":
+			t.Name = d.ref(v, p, "tap")
+		case "user":
+			t.User = d.str(v, p, "user")
+		case "group":
+			t.Group = d.str(v, p, "group")
+		case "multi-queue":
+			t.MultiQueue = d.bool(v, p, "multi-queue")
+		default:
+			return d.l3Field(key, v, p, &t.L3) || d.portField(key, v, p, &t.Port) || d.linkField(key, v, p, &t.Link)
+		}
+		return true
+	})
 	if n.Kind == yaml.MappingNode && !hasKey(n, "name") {
 		d.diags.Errorf(pos(n), path, "a tap needs `name:` ([NAMESPACE:]IFNAME)")
 	}
@@ -758,15 +902,20 @@ func (d *decoder) uplink(n *yaml.Node, path string) *Uplink {
 		u.Interface = d.str(n, path, "interface")
 		return u
 	}
-	h := map[string]func(*yaml.Node, Pos, string){
-		"interface": func(v *yaml.Node, _ Pos, p string) { u.Interface = d.str(v, p, "interface") },
-		"mac":       func(v *yaml.Node, _ Pos, p string) { u.MAC = d.str(v, p, "mac") },
-		"mtu":       func(v *yaml.Node, _ Pos, p string) { u.MTU = d.int(v, p, "mtu") },
-		"addresses": func(v *yaml.Node, kpos Pos, p string) {
+	d.fields(n, path, "an uplink", uplinkKeys, func(key string, v *yaml.Node, kpos Pos, p string) bool {
+		switch key {
+		case "interface":
+			u.Interface = d.str(v, p, "interface")
+		case "mac":
+			u.MAC = d.str(v, p, "mac")
+		case "mtu":
+			u.MTU = d.int(v, p, "mtu")
+		case "addresses":
 			d.diags.Errorf(kpos, p, "an uplink is a switch port and carries no addresses").Hint = "give the address to a veth end attached to the same bridge"
-		},
-	}
-	d.portFields(h, &u.Port)
-	d.fields(n, path, "an uplink", h)
+		default:
+			return d.portField(key, v, p, &u.Port)
+		}
+		return true
+	})
 	return u
 }
