@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/render"
 )
@@ -182,26 +184,31 @@ type Staged struct {
 	writes  []Change
 }
 
-// Stage writes and syncs every new file and link to a temporary file in its
-// own directory. Nothing visible changes: if any of it fails (a read-only
-// or full disk), the temporary files are removed and the previous
-// configuration is untouched.
+// Stage writes every new file and link to a temporary file in its own
+// directory, then flushes them to disk. Nothing visible changes: if any of
+// it fails (a read-only or full disk), the temporary files are removed and
+// the previous configuration is untouched.
 func Stage(changes []Change) (*Staged, error) {
 	st := &Staged{changes: changes}
+	dirs := map[string]bool{}
 	for _, c := range changes {
 		if c.Delete || c.Quiet {
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(c.Path), 0o755); err != nil {
-			st.Abort()
-			return nil, err
+		dir := filepath.Dir(c.Path)
+		if !dirs[dir] {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				st.Abort()
+				return nil, err
+			}
+			dirs[dir] = true
 		}
 		var tmp string
 		var err error
 		if c.Link != nil {
 			tmp, err = stageSymlink(c.Link.Target, c.Path)
 		} else {
-			tmp, err = stageFile(c.Path, c.New, c.Mode)
+			tmp, err = stageFile(c.Path, c.New, c.Mode, false)
 		}
 		if err != nil {
 			st.Abort()
@@ -210,7 +217,36 @@ func Stage(changes []Change) (*Staged, error) {
 		st.temps = append(st.temps, tmp)
 		st.writes = append(st.writes, c)
 	}
+	// The new contents must be on disk before a rename can make them the
+	// configuration. One syncfs(2) per file system does for every file
+	// what an fsync per file did, at a fraction of the cost (2400 fsyncs
+	// took about a second on a disk).
+	synced := map[uint64]bool{}
+	for dir := range dirs {
+		if err := syncFS(dir, synced); err != nil {
+			st.Abort()
+			return nil, err
+		}
+	}
 	return st, nil
+}
+
+// syncFS flushes the file system holding dir, once per file system.
+func syncFS(dir string, done map[uint64]bool) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var stat unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &stat); err != nil {
+		return err
+	}
+	if done[stat.Dev] {
+		return nil
+	}
+	done[stat.Dev] = true
+	return unix.Syncfs(int(f.Fd()))
 }
 
 // Abort removes the temporary files.
@@ -272,7 +308,7 @@ func WriteFile(path string, data []byte, mode fs.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := stageFile(path, data, mode)
+	tmp, err := stageFile(path, data, mode, true)
 	if err != nil {
 		return err
 	}
@@ -283,7 +319,9 @@ func WriteFile(path string, data []byte, mode fs.FileMode) error {
 	return nil
 }
 
-func stageFile(path string, data []byte, mode fs.FileMode) (string, error) {
+// stageFile writes data to a temporary file beside path; sync flushes it
+// (Stage flushes all its files at once instead).
+func stageFile(path string, data []byte, mode fs.FileMode, sync bool) (string, error) {
 	if mode == 0 {
 		mode = 0o644
 	}
@@ -303,8 +341,10 @@ func stageFile(path string, data []byte, mode fs.FileMode) (string, error) {
 	if err := tmp.Chmod(mode); err != nil {
 		return fail(err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			return fail(err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		os.Remove(name)
