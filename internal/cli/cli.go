@@ -169,6 +169,14 @@ func compileLab(path, tail string, st IO) (*compile.Result, int) {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
 		return nil, ExitLab
 	}
+	return compileSrc(name, src, tail, st)
+}
+
+// compiles counts compilations, for the tests of the unchanged re-run.
+var compiles int
+
+func compileSrc(name string, src []byte, tail string, st IO) (*compile.Result, int) {
+	compiles++
 	res, err := compile.Compile(name, src)
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: %s: %v\n", name, err)
@@ -219,11 +227,26 @@ func build(args []string, st IO) int {
 	}
 	o.dirs = o.dirs.Resolve()
 
-	res, code := compileLab(fs.Arg(0), "; nothing was written", st)
+	name, src, err := readLab(fs.Arg(0), st)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return ExitLab
+	}
+	if !o.dryRun && fs.Arg(0) != "-" && fastUpToDate(fs.Arg(0), src, o, st) {
+		return ExitOK
+	}
+	res, code := compileSrc(name, src, "; nothing was written", st)
 	if code != ExitOK {
 		return code
 	}
-	return realize(res, o, st)
+	status := realize(res, o, st)
+	if status == ExitOK && !o.check && !o.dryRun && fs.Arg(0) != "-" {
+		rec, err := install.ReadRecord(o.dirs, res.Plan.Lab)
+		if err == nil {
+			writeStamp(fs.Arg(0), src, o.dirs, rec)
+		}
+	}
+	return status
 }
 
 // realize writes a compiled lab and, on a running systemd host, makes the
@@ -411,6 +434,7 @@ func down(args []string, st IO) int {
 			return ExitApply
 		}
 	}
+	removeStamps(o.dirs, lab)
 	fmt.Fprintf(st.Err, "netgen: lab %s removed (%s)\n", lab, plural(len(install.Visible(changes)), "file"))
 	return ExitOK
 }

@@ -223,3 +223,61 @@ func TestDownRoot(t *testing.T) {
 		t.Error("a refused build wrote files")
 	}
 }
+
+// TestUnchangedRerunSkipsCompile: with a build ID, an unchanged re-run
+// answers from the stamp without compiling; a touched file, an edited lab
+// or another build sends it down the full path again.
+func TestUnchangedRerunSkipsCompile(t *testing.T) {
+	old := buildID
+	defer func() { buildID = old }()
+	id := "test-build-1"
+	buildID = func() string { return id }
+
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab.yml")
+	src, _ := os.ReadFile(example)
+	os.WriteFile(lab, src, 0o644)
+	net, _, args := dirs(t)
+	build := func() run { return netgen(t, "", append([]string{"build", lab}, args...)...) }
+
+	if r := build(); r.code != ExitOK {
+		t.Fatalf("first build: %d %s", r.code, r.stder)
+	}
+	n := compiles
+	if r := build(); r.code != ExitOK || !strings.Contains(r.stder, "up to date") || compiles != n {
+		t.Fatalf("unchanged re-run: exit %d, compiled %d times, %q", r.code, compiles-n, r.stder)
+	}
+	if r := netgen(t, "", append([]string{"build", lab, "--check"}, args...)...); r.code != ExitOK || compiles != n {
+		t.Errorf("--check on an unchanged lab: exit %d, compiled %d times", r.code, compiles-n)
+	}
+
+	// A generated file edited by hand: the full path puts it back.
+	f := filepath.Join(net, "50-netgen-fun-bridge-virbr4.netdev")
+	good, _ := os.ReadFile(f)
+	os.WriteFile(f, []byte("# edited\n"), 0o644)
+	if r := build(); r.code != ExitOK || compiles == n {
+		t.Fatalf("after a hand edit: exit %d, compiled: %v", r.code, compiles != n)
+	}
+	if b, _ := os.ReadFile(f); !bytes.Equal(b, good) {
+		t.Errorf("the hand-edited file was not restored")
+	}
+
+	// Another netgen build, or an edited lab: compiled again.
+	n = compiles
+	id = "test-build-2"
+	build()
+	if compiles == n {
+		t.Error("a different build ID trusted the stamp")
+	}
+	n = compiles
+	os.WriteFile(lab, append(src, []byte("# comment\n")...), 0o644)
+	build()
+	if compiles == n {
+		t.Error("an edited lab trusted the stamp")
+	}
+	// down removes the stamp with the lab.
+	netgen(t, "", append([]string{"down", lab}, args...)...)
+	if m, _ := filepath.Glob(filepath.Join(net, ".netgen-src-*")); len(m) != 0 {
+		t.Errorf("down left %v", m)
+	}
+}
