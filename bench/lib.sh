@@ -5,5 +5,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 bin=$(mktemp -d /tmp/netgen-bench-bin.XXXXXX)
 trap 'rm -rf "$bin"' EXIT
-CGO_ENABLED=0 go build -o "$bin/netgen" ./cmd/netgen
+# -buildvcs=true: the unchanged re-run shortcut trusts only a build that
+# knows its VCS revision (some machines set GOFLAGS=-buildvcs=false).
+CGO_ENABLED=0 go build -buildvcs=true -o "$bin/netgen" ./cmd/netgen
 go build -o "$bin/figures" ./bench/cmd/figures
