@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/netgen-lab/netgen/internal/apply"
@@ -92,6 +95,7 @@ func upToDate(labPath string, src []byte, d install.Dirs) (lab string, units []s
 	if !sc.Scan() || sc.Text() != stampHead(id, src, d) {
 		return "", nil, false
 	}
+	var files []string
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
@@ -100,16 +104,37 @@ func upToDate(labPath string, src []byte, d install.Dirs) (lab string, units []s
 		case strings.HasPrefix(line, "units "):
 			units = strings.Fields(strings.TrimPrefix(line, "units "))
 		default:
-			fields := strings.SplitN(line, " ", 4)
-			if len(fields) != 4 {
-				return "", nil, false
-			}
-			if now, ok := fileStamp(fields[3]); !ok || now != line {
-				return "", nil, false
-			}
+			files = append(files, line)
 		}
 	}
-	return lab, units, lab != ""
+	return lab, units, lab != "" && unchanged(files)
+}
+
+// unchanged lstats every file of the stamp, on as many goroutines as there
+// are CPUs: the lstats are most of an unchanged re-run.
+func unchanged(lines []string) bool {
+	workers := min(runtime.NumCPU(), 1+len(lines)/256)
+	var bad atomic.Bool
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(lines) && !bad.Load(); i += workers {
+				fields := strings.SplitN(lines[i], " ", 4)
+				if len(fields) != 4 {
+					bad.Store(true)
+					return
+				}
+				if now, ok := fileStamp(fields[3]); !ok || now != lines[i] {
+					bad.Store(true)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	return !bad.Load()
 }
 
 // writeStamp records the lab's files as they are now; a failure only costs
