@@ -239,32 +239,30 @@ func build(args []string, st IO) int {
 	if code != ExitOK {
 		return code
 	}
-	status := realize(res, o, st)
-	if status == ExitOK && !o.check && !o.dryRun && fs.Arg(0) != "-" {
-		rec, err := install.ReadRecord(o.dirs, res.Plan.Lab)
-		if err == nil {
-			writeStamp(fs.Arg(0), src, o.dirs, rec)
-		}
+	status, rec := realize(res, o, st)
+	if status == ExitOK && rec != nil && !o.check && !o.dryRun && fs.Arg(0) != "-" {
+		writeStamp(fs.Arg(0), src, o.dirs, rec)
 	}
 	return status
 }
 
 // realize writes a compiled lab and, on a running systemd host, makes the
-// running system match it.
-func realize(res *compile.Result, o buildOpts, st IO) int {
+// running system match it. It returns the lab's record when the system
+// matches the lab.
+func realize(res *compile.Result, o buildOpts, st IO) (int, *install.Record) {
 	ctx := context.Background()
 	lab := res.Plan.Lab
 	links := install.EnableLinks(res.Plan, o.dirs)
 	old, err := install.ReadRecord(o.dirs, lab)
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
-		return ExitWrite
+		return ExitWrite, nil
 	}
 	rec := install.NewRecord(res.Plan, res.Files, links, o.dirs)
 	changes, err := install.Plan(res.Files, links, o.dirs, old, rec)
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
-		return ExitWrite
+		return ExitWrite, nil
 	}
 	live := o.dirs.Root == "" && !o.noReload && apply.SystemdRunning()
 	var sys *apply.System
@@ -279,10 +277,10 @@ func realize(res *compile.Result, o buildOpts, st IO) int {
 				// Files first: the lab is then in place for the next boot.
 				if werr := install.Apply(changes); werr != nil {
 					fmt.Fprintf(st.Err, "netgen: writing lab %s: %v\n", lab, werr)
-					return ExitWrite
+					return ExitWrite, nil
 				}
 				fmt.Fprintf(st.Err, "netgen: %v\n", err)
-				return ExitApply
+				return ExitApply, nil
 			}
 		} else {
 			defer sys.Close()
@@ -299,9 +297,9 @@ func realize(res *compile.Result, o buildOpts, st IO) int {
 			fmt.Fprintln(st.Out, line)
 		}
 		if len(visible) > 0 || !actions.Empty() {
-			return ExitChanges
+			return ExitChanges, nil
 		}
-		return ExitOK
+		return ExitOK, nil
 	case o.dryRun:
 		for _, c := range visible {
 			if c.Link != nil {
@@ -316,33 +314,33 @@ func realize(res *compile.Result, o buildOpts, st IO) int {
 		if len(visible) == 0 && actions.Empty() {
 			fmt.Fprintf(st.Err, "netgen: lab %s is up to date\n", lab)
 		}
-		return ExitOK
+		return ExitOK, nil
 	}
 	if len(visible) == 0 && actions.Empty() {
 		if err := install.Apply(changes); err != nil { // at most the record
 			fmt.Fprintf(st.Err, "netgen: %v\n", err)
-			return ExitWrite
+			return ExitWrite, nil
 		}
 		fmt.Fprintf(st.Err, "netgen: lab %s is up to date\n", lab)
-		return ExitOK
+		return ExitOK, rec
 	}
 	// Every file is written aside first: a failure here (read-only or full
 	// disk) leaves both the old files and the running system untouched.
 	staged, err := install.Stage(changes)
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: writing lab %s: %v; nothing was changed\n", lab, err)
-		return ExitWrite
+		return ExitWrite, nil
 	}
 	if live {
 		if err := sys.Before(ctx, actions); err != nil {
 			staged.Abort()
 			fmt.Fprintf(st.Err, "netgen: %v\n", err)
-			return ExitApply
+			return ExitApply, nil
 		}
 	}
 	if err := staged.Commit(); err != nil {
 		fmt.Fprintf(st.Err, "netgen: writing lab %s: %v\n", lab, err)
-		return ExitWrite
+		return ExitWrite, nil
 	}
 	if n := len(visible); n > 0 {
 		fmt.Fprintf(st.Err, "netgen: lab %s: %s\n", lab, plural(n, "file"))
@@ -354,14 +352,14 @@ func realize(res *compile.Result, o buildOpts, st IO) int {
 		}
 		if err := sys.After(ctx, actions, rec.Units); err != nil {
 			fmt.Fprintf(st.Err, "netgen: %v\n", err)
-			return ExitApply
+			return ExitApply, nil
 		}
 	case o.dirs.Root != "":
 		warnNetworkd(o.dirs, st)
 	case !o.noReload:
 		fmt.Fprintln(st.Err, "netgen: systemd is not running here: files written, nothing applied")
 	}
-	return ExitOK
+	return ExitOK, rec
 }
 
 // warnNetworkd warns when an image does not start systemd-networkd, which
