@@ -19,6 +19,7 @@ import (
 	"github.com/netgen-lab/netgen/internal/cli"
 	"github.com/netgen-lab/netgen/internal/compile"
 	"github.com/netgen-lab/netgen/internal/install"
+	"github.com/netgen-lab/netgen/internal/testlabs"
 	"github.com/netgen-lab/netgen/render"
 )
 
@@ -27,18 +28,7 @@ var update = flag.Bool("update", false, "rewrite golden files with the current o
 const examplesDir = "../../examples"
 
 func examples(t testing.TB) []string {
-	files, err := filepath.Glob(filepath.Join(examplesDir, "*.yml"))
-	var labs []string
-	for _, f := range files {
-		// NAME.reach.yml beside a lab is its reachability matrix.
-		if !strings.HasSuffix(f, ".reach.yml") {
-			labs = append(labs, f)
-		}
-	}
-	if err != nil || len(labs) == 0 {
-		t.Fatalf("no example labs in %s: %v", examplesDir, err)
-	}
-	return labs
+	return testlabs.Labs(t, examplesDir)
 }
 
 func mustCompile(t testing.TB, name string, src []byte) *compile.Result {

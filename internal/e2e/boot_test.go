@@ -16,6 +16,7 @@ import (
 	"github.com/netgen-lab/netgen/internal/compile"
 	"github.com/netgen-lab/netgen/internal/expect"
 	"github.com/netgen-lab/netgen/internal/oracle"
+	"github.com/netgen-lab/netgen/internal/testlabs"
 )
 
 // Reach is a lab's reachability matrix, NAME.reach.yml beside NAME.yml.
@@ -44,12 +45,8 @@ type bootLab struct {
 // with its reachability matrix.
 func bootLabs(t *testing.T, keep func(p *generator.Plan) bool) []bootLab {
 	t.Helper()
-	tests, _ := filepath.Glob("../../testdata/labs/*.yml")
 	var out []bootLab
-	for _, path := range append(examplePaths(t), tests...) {
-		if strings.HasSuffix(path, ".reach.yml") {
-			continue
-		}
+	for _, path := range append(examplePaths(t), testlabs.Labs(t, "../../testdata/labs")...) {
 		lab := loadLab(t, path)
 		if keep(lab.Res.Plan) {
 			out = append(out, lab)

@@ -10,6 +10,7 @@ import (
 	"github.com/coreos/go-systemd/v22/unit"
 
 	"github.com/netgen-lab/netgen/internal/compile"
+	"github.com/netgen-lab/netgen/internal/testlabs"
 	"github.com/netgen-lab/netgen/render"
 )
 
@@ -19,18 +20,7 @@ const examplesDir = "../../examples"
 
 func examplePaths(t testing.TB) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(examplesDir, "*.yml"))
-	var labs []string
-	for _, f := range files {
-		// NAME.reach.yml beside a lab is its reachability matrix.
-		if !strings.HasSuffix(f, ".reach.yml") {
-			labs = append(labs, f)
-		}
-	}
-	if err != nil || len(labs) == 0 {
-		t.Fatalf("no example labs in %s: %v", examplesDir, err)
-	}
-	return labs
+	return testlabs.Labs(t, examplesDir)
 }
 
 func compileExample(t testing.TB, path string) *compile.Result {
