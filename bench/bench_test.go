@@ -222,15 +222,21 @@ func BenchmarkFloorAtomicWrite(b *testing.B) {
 	}
 }
 
-// BenchmarkFloorReadAll: reading every file back, as a content comparison
-// on an unchanged re-run does.
-func BenchmarkFloorReadAll(b *testing.B) {
+// floorFilled is floorDir with its files already written.
+func floorFilled(b *testing.B) string {
 	dir, data := floorDir(b)
 	for i := 0; i < floorFiles; i++ {
 		if err := os.WriteFile(floorName(dir, i), data, 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return dir
+}
+
+// BenchmarkFloorReadAll: reading every file back, as a content comparison
+// on an unchanged re-run does.
+func BenchmarkFloorReadAll(b *testing.B) {
+	dir := floorFilled(b)
 	for b.Loop() {
 		for i := 0; i < floorFiles; i++ {
 			if _, err := os.ReadFile(floorName(dir, i)); err != nil {
@@ -243,12 +249,7 @@ func BenchmarkFloorReadAll(b *testing.B) {
 // BenchmarkFloorLstat: one lstat per file, what a re-run that trusts size,
 // mtime and inode recorded at the last write would do instead.
 func BenchmarkFloorLstat(b *testing.B) {
-	dir, data := floorDir(b)
-	for i := 0; i < floorFiles; i++ {
-		if err := os.WriteFile(floorName(dir, i), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	dir := floorFilled(b)
 	for b.Loop() {
 		for i := 0; i < floorFiles; i++ {
 			if _, err := os.Lstat(floorName(dir, i)); err != nil {

@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -90,7 +91,7 @@ func (a *Actions) Describe() []string {
 func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs, active map[string]string) *Actions {
 	a := &Actions{}
 	// The directory a file is in decides which daemon reloads.
-	netDir := strings.TrimSuffix(d.RecordPath(rec.Lab), install.RecordName(rec.Lab))
+	netDir := d.NetworkPath() + "/"
 	for _, c := range changes {
 		if c.Quiet {
 			continue
@@ -144,7 +145,8 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 		a.Restart = append(a.Restart, u)
 	}
 	for _, list := range []*[]string{&a.Stop, &a.Recreate, &a.Delete, &a.Start, &a.Restart} {
-		*list = uniq(sortStrings(*list))
+		slices.Sort(*list)
+		*list = slices.Compact(*list)
 	}
 	// Services before the target: a target's start waits for them anyway.
 	sort.SliceStable(a.Start, func(i, j int) bool {
@@ -333,24 +335,9 @@ func (s *System) After(ctx context.Context, a *Actions, units []string) error {
 	}
 	if len(failed) > 0 {
 		sort.Strings(failed)
-		return &Error{"the lab did not come up:\n  " + strings.Join(uniq(failed), "\n  ")}
+		return &Error{"the lab did not come up:\n  " + strings.Join(slices.Compact(failed), "\n  ")}
 	}
 	return nil
-}
-
-func sortStrings(list []string) []string {
-	sort.Strings(list)
-	return list
-}
-
-func uniq(list []string) []string {
-	out := list[:0]
-	for i, s := range list {
-		if i == 0 || s != list[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func (s *System) waitJobs(ctx context.Context) {

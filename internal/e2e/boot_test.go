@@ -287,7 +287,7 @@ func judge(tier string, labs []bootLab, rep report) []string {
 				bad("failed unit: %s", strings.TrimSpace(l))
 			}
 		}
-		for _, problem := range expect.Check(p, obs, expect.Options{}) {
+		for _, problem := range expect.Check(p, obs) {
 			bad("%s", problem)
 		}
 		for _, problem := range expect.Leaks(p, obs) {

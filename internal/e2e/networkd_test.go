@@ -82,7 +82,7 @@ func TestNetworkdOracle(t *testing.T) {
 				}
 				obs[ns] = links
 			}
-			for _, problem := range expect.Check(res.Plan, obs, expect.Options{}) {
+			for _, problem := range expect.Check(res.Plan, obs) {
 				t.Errorf("lab %s: %s", name, problem)
 			}
 			for ns, links := range obs {

@@ -18,13 +18,6 @@ import (
 // Observed holds the links of each namespace ("" is the host).
 type Observed map[string][]oracle.Link
 
-// Options select what a tier can check.
-type Options struct {
-	// Skip leaves out links for which it returns true (e.g. links of units
-	// that did not run).
-	Skip func(l *generator.Link) bool
-}
-
 // kernelKind is the linkinfo kind ip reports for a lab kind.
 func kernelKind(k schema.Kind) string {
 	switch k {
@@ -38,7 +31,7 @@ func kernelKind(k schema.Kind) string {
 
 // Check returns one line per difference between plan and observed, naming
 // the link, the property, what was expected and what was seen.
-func Check(p *generator.Plan, obs Observed, opt Options) []string {
+func Check(p *generator.Plan, obs Observed) []string {
 	var out []string
 	bad := func(l *generator.Link, format string, args ...any) {
 		out = append(out, fmt.Sprintf("%s: %s", l.Label(), fmt.Sprintf(format, args...)))
@@ -51,9 +44,6 @@ func Check(p *generator.Plan, obs Observed, opt Options) []string {
 		}
 	}
 	for _, l := range p.Links {
-		if opt.Skip != nil && opt.Skip(l) {
-			continue
-		}
 		if l.MatchMAC != "" {
 			// Found by MAC: its name is the machine's business.
 			continue

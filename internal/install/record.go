@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,6 +48,9 @@ type Record struct {
 
 // RecordName is the record's file name for a lab.
 func RecordName(lab string) string { return ".netgen-" + lab + ".json" }
+
+// NetworkPath is the networkd directory on this machine.
+func (d Dirs) NetworkPath() string { return d.host(d.Network) }
 
 // RecordPath is where the record of a lab is on this machine.
 func (d Dirs) RecordPath(lab string) string {
@@ -127,20 +131,10 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 		sort.Strings(*list)
 	}
 	for k, v := range r.HostBridgePorts {
-		r.HostBridgePorts[k] = uniq(v)
+		slices.Sort(v)
+		r.HostBridgePorts[k] = slices.Compact(v)
 	}
 	return r
-}
-
-func uniq(list []string) []string {
-	sort.Strings(list)
-	out := list[:0]
-	for i, s := range list {
-		if i == 0 || s != list[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // Bytes is the record's file content.
