@@ -14,6 +14,7 @@ import (
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/internal/cli"
 	"github.com/netgen-lab/netgen/internal/compile"
+	"github.com/netgen-lab/netgen/internal/testlabs"
 	"github.com/netgen-lab/netgen/render"
 	"github.com/netgen-lab/netgen/schema"
 )
@@ -53,16 +54,7 @@ func source(tb testing.TB, i int) (string, []byte) {
 // benchmark (never on time, only on a broken lab) if it has errors.
 func mustValid(tb testing.TB, file string, src []byte) *compile.Result {
 	tb.Helper()
-	res, err := compile.Compile(file, src)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if res.Diags.HasErrors() {
-		var b bytes.Buffer
-		res.Diags.Render(&b, src)
-		tb.Fatalf("%s has errors:\n%s", file, b.String())
-	}
-	return res
+	return testlabs.Compile(tb, file, src)
 }
 
 func forEachLab(b *testing.B, f func(b *testing.B, file string, src []byte)) {

@@ -33,16 +33,7 @@ func examples(t testing.TB) []string {
 
 func mustCompile(t testing.TB, name string, src []byte) *compile.Result {
 	t.Helper()
-	res, err := compile.Compile(name, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Diags.HasErrors() {
-		var b bytes.Buffer
-		res.Diags.Render(&b, src)
-		t.Fatalf("%s has errors:\n%s", name, b.String())
-	}
-	return res
+	return testlabs.Compile(t, name, src)
 }
 
 // archive is the whole output of a lab as one txtar: every file under the

@@ -29,16 +29,7 @@ func compileExample(t testing.TB, path string) *compile.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := compile.Compile(filepath.Base(path), src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Diags.HasErrors() {
-		var b bytes.Buffer
-		res.Diags.Render(&b, src)
-		t.Fatalf("%s:\n%s", path, b.String())
-	}
-	return res
+	return testlabs.Compile(t, filepath.Base(path), src)
 }
 
 // unitScript is the script a unit gives sh on standard input: its

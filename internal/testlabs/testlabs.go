@@ -4,9 +4,12 @@
 package testlabs
 
 import (
+	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netgen-lab/netgen/internal/compile"
 )
 
 // Labs returns the lab files in dir; the test fails when there is none.
@@ -23,4 +26,20 @@ func Labs(t testing.TB, dir string) []string {
 		t.Fatalf("no labs in %s: %v", dir, err)
 	}
 	return labs
+}
+
+// Compile compiles a lab source that must be valid; the test fails, with
+// the diagnostics, if it is not.
+func Compile(t testing.TB, name string, src []byte) *compile.Result {
+	t.Helper()
+	res, err := compile.Compile(name, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Diags.HasErrors() {
+		var b bytes.Buffer
+		res.Diags.Render(&b, src)
+		t.Fatalf("%s has errors:\n%s", name, b.String())
+	}
+	return res
 }
