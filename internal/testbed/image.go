@@ -285,18 +285,7 @@ func runCmd(timeout time.Duration, name string, args ...string) (string, error) 
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(timeout):
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-		err = fmt.Errorf("%s timed out after %v", name, timeout)
-	}
+	err = runKilled(cmd, timeout, name)
 	return out.String(), err
 }
 
@@ -516,4 +505,23 @@ func tail(s string, n int) string {
 		lines = append([]string{"..."}, lines[len(lines)-n:]...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// runKilled runs cmd (which must set Setpgid) and kills its whole process
+// group when it outlives timeout: a stuck debootstrap or nsenter must not
+// hang the test run.
+func runKilled(cmd *exec.Cmd, timeout time.Duration, what string) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		return fmt.Errorf("%s: timed out after %v", what, timeout)
+	}
 }

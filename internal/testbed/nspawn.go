@@ -308,18 +308,7 @@ func (c *Container) execTimeout(timeout time.Duration, args ...string) (stdout, 
 	// A command may leave a child running in the background (a daemon, a
 	// "ping &") that holds the output pipes open; its output is not waited for.
 	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		return "", "", err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(timeout):
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-		err = fmt.Errorf("%s: timed out after %v", strings.Join(args, " "), timeout)
-	}
+	err = runKilled(cmd, timeout, strings.Join(args, " "))
 	if errors.Is(err, exec.ErrWaitDelay) {
 		err = nil
 	}
