@@ -124,6 +124,18 @@ func TestBootNspawn(t *testing.T) {
 		}
 	}
 	failWith(t, problems, rep)
+
+	// A stale /run/netns/guest1 (a plain file, as a crash between creating
+	// and mounting it leaves) must not block the next start.
+	if _, stderr, err := c.Exec("touch", "/run/netns/guest1"); err != nil {
+		t.Fatalf("touch: %v %s", err, stderr)
+	}
+	if _, stderr, err := c.Exec("systemctl", "start", unit); err != nil {
+		t.Fatalf("systemctl start %s over a stale /run/netns/guest1: %v\n%s", unit, err, stderr)
+	}
+	waitJobs(t, c)
+	rep = runCollector(t, c, []bootLab{lab})
+	failWith(t, judge("nspawn after start over a stale /run/netns/guest1", []bootLab{lab}, rep), rep)
 }
 
 // TestBootQEMU boots the labs that need a full kernel (802.1Q
