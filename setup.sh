@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 # Packages: systemd (networkd, systemd-analyze), iproute2 and util-linux
 # (unshare, nsenter) for the networkd oracle; debootstrap, systemd-container
 # (systemd-nspawn), qemu-system-x86 and e2fsprogs (mkfs.ext4 -d) for the boot
-# tiers.
-packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs)
+# tiers; shellcheck for every generated unit script.
+packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs shellcheck)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,10 +32,9 @@ if ! command -v go >/dev/null 2>&1; then
   echo "setup.sh: Go (1.26 or newer) is needed: https://go.dev/doc/install" >&2
   exit 1
 fi
-gobin="$(go env GOPATH)/bin"
-if [ ! -x "$gobin/staticcheck" ]; then
-  echo "setup.sh: installing staticcheck" >&2
-  go install honnef.co/go/tools/cmd/staticcheck@2025.1.1
-fi
+# Go tools are `tool` lines in go.mod (pinned by go.sum like any
+# dependency): `go tool staticcheck`. Building them once here keeps the first
+# test run from paying for it.
 go mod download
+go build -o /dev/null tool
 echo "setup.sh: ready" >&2
