@@ -14,7 +14,7 @@ import (
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/internal/cli"
 	"github.com/netgen-lab/netgen/internal/compile"
-	"github.com/netgen-lab/netgen/internal/testlabs"
+	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
 	"github.com/netgen-lab/netgen/render"
 	"github.com/netgen-lab/netgen/schema"
 )

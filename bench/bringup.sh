@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bring-up figure, in a booted Debian container (systemd-nspawn, systemd as
-# PID 1; the test image of internal/testbed, built on first use): for 100
+# PID 1; the test image of internal/testkit/testbed, built on first use): for 100
 # and 200 namespaces on one host bridge, netgen (build, daemon-reload,
 # networkctl reload, start the lab's target) against the same kernel objects
 # made by `ip -batch` and by one `ip` process per command (and netgen's own

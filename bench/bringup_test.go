@@ -13,7 +13,7 @@ import (
 
 	"github.com/netgen-lab/netgen/bench/labgen"
 	"github.com/netgen-lab/netgen/bench/stats"
-	"github.com/netgen-lab/netgen/internal/testbed"
+	"github.com/netgen-lab/netgen/internal/testkit/testbed"
 )
 
 // The bring-up figure boots the test image under systemd-nspawn (systemd as

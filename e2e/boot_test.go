@@ -14,9 +14,9 @@ import (
 
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/internal/compile"
-	"github.com/netgen-lab/netgen/internal/expect"
-	"github.com/netgen-lab/netgen/internal/oracle"
-	"github.com/netgen-lab/netgen/internal/testlabs"
+	"github.com/netgen-lab/netgen/internal/testkit/expect"
+	"github.com/netgen-lab/netgen/internal/testkit/oracle"
+	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
 )
 
 // Reach is a lab's reachability matrix, NAME.reach.yml beside NAME.yml.
@@ -46,7 +46,7 @@ type bootLab struct {
 func bootLabs(t *testing.T, keep func(p *generator.Plan) bool) []bootLab {
 	t.Helper()
 	var out []bootLab
-	for _, path := range append(examplePaths(t), testlabs.Labs(t, "../../testdata/labs")...) {
+	for _, path := range append(examplePaths(t), testlabs.Labs(t, "testdata/labs")...) {
 		lab := loadLab(t, path)
 		if keep(lab.Res.Plan) {
 			out = append(out, lab)
@@ -74,7 +74,7 @@ func loadLab(t *testing.T, path string) bootLab {
 func netgenBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "netgen")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/netgen")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/netgen")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -10,13 +10,13 @@ import (
 	"github.com/coreos/go-systemd/v22/unit"
 
 	"github.com/netgen-lab/netgen/internal/compile"
-	"github.com/netgen-lab/netgen/internal/testlabs"
+	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
 	"github.com/netgen-lab/netgen/render"
 )
 
 type compileResult = compile.Result
 
-const examplesDir = "../../examples"
+const examplesDir = "../examples"
 
 func examplePaths(t testing.TB) []string {
 	t.Helper()

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/netgen-lab/netgen/generator"
-	"github.com/netgen-lab/netgen/internal/oracle"
+	"github.com/netgen-lab/netgen/internal/testkit/oracle"
 	"github.com/netgen-lab/netgen/schema"
 )
 

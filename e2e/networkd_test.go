@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/netgen-lab/netgen/generator"
-	"github.com/netgen-lab/netgen/internal/expect"
-	"github.com/netgen-lab/netgen/internal/oracle"
+	"github.com/netgen-lab/netgen/internal/testkit/expect"
+	"github.com/netgen-lab/netgen/internal/testkit/oracle"
 	"github.com/netgen-lab/netgen/render"
 	"github.com/netgen-lab/netgen/schema"
 )

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netgen-lab/netgen/internal/testbed"
+	"github.com/netgen-lab/netgen/internal/testkit/testbed"
 )
 
 // inContainer runs netgen inside the container and returns its exit status
@@ -73,7 +73,7 @@ func TestApplyLive(t *testing.T) {
 	img := testbed.EnsureImage(t)
 	root := img.Copy(t)
 	bin := filepath.Join(root, "usr/local/bin/netgen")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/netgen")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/netgen")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -84,7 +84,7 @@ func TestApplyLive(t *testing.T) {
 	}
 	labs := map[string]bootLab{}
 	for _, name := range []string{"bystander", "v1", "v2", "failing"} {
-		path := filepath.Join("../../testdata/apply", name+".yml")
+		path := filepath.Join("testdata/apply", name+".yml")
 		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/netgen-lab/netgen/generator"
-	"github.com/netgen-lab/netgen/internal/testbed"
+	"github.com/netgen-lab/netgen/internal/testkit/testbed"
 )
 
 // failWith reports every problem, and the raw report once when there are any.
