@@ -45,7 +45,7 @@ func Decode(file string, src []byte) (*Lab, *diag.List) {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
-			d.diags.Errorf(Pos{Line: 1, Col: 1}, "", "the lab is empty").Hint = "a lab starts with `version: 1`"
+			d.errorf(Pos{Line: 1, Col: 1}, "the lab is empty").Hint = "a lab starts with `version: 1`"
 		} else {
 			d.syntaxError(err)
 		}
@@ -53,7 +53,7 @@ func Decode(file string, src []byte) (*Lab, *diag.List) {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		d.diags.Errorf(pos(&extra), "", "a lab file holds one YAML document; this is a second one").Hint = "remove the `---` line or split the labs into separate files"
+		d.errorf(pos(&extra), "a lab file holds one YAML document; this is a second one").Hint = "remove the `---` line or split the labs into separate files"
 	} else if !errors.Is(err, io.EOF) {
 		d.syntaxError(err)
 	}
@@ -61,13 +61,13 @@ func Decode(file string, src []byte) (*Lab, *diag.List) {
 	doc := &root
 	if doc.Kind == yaml.DocumentNode {
 		if len(doc.Content) == 0 {
-			d.diags.Errorf(Pos{Line: 1, Col: 1}, "", "the lab is empty").Hint = "a lab starts with `version: 1`"
+			d.errorf(Pos{Line: 1, Col: 1}, "the lab is empty").Hint = "a lab starts with `version: 1`"
 			return lab, d.diags
 		}
 		doc = doc.Content[0]
 	}
 	if isNull(doc) {
-		d.diags.Errorf(pos(doc), "", "the lab is empty").Hint = "a lab starts with `version: 1`"
+		d.errorf(pos(doc), "the lab is empty").Hint = "a lab starts with `version: 1`"
 		return lab, d.diags
 	}
 	d.lab(doc, lab)
@@ -88,6 +88,11 @@ type decoder struct {
 	diags   *diag.List
 	aliases int
 	tooMany bool
+}
+
+// errorf records an error at p.
+func (d *decoder) errorf(p Pos, format string, args ...any) *diag.Diagnostic {
+	return d.diags.Errorf(p, "", format, args...)
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -115,7 +120,7 @@ func (d *decoder) syntaxError(err error) {
 			break
 		}
 	}
-	d.diags.Errorf(p, "", "invalid YAML: %s", msg)
+	d.errorf(p, "invalid YAML: %s", msg)
 }
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -142,7 +147,7 @@ func (d *decoder) expand(n *yaml.Node) *yaml.Node {
 	if d.aliases > maxAliases {
 		if !d.tooMany {
 			d.tooMany = true
-			d.diags.Errorf(pos(n), "", "the lab expands more than %d aliases (*name): nested anchors multiply", maxAliases).Hint = "write the repeated settings out, or anchor smaller pieces"
+			d.errorf(pos(n), "the lab expands more than %d aliases (*name): nested anchors multiply", maxAliases).Hint = "write the repeated settings out, or anchor smaller pieces"
 		}
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
 	}
@@ -180,7 +185,7 @@ type entry struct {
 
 // entries returns the key/value pairs of a mapping, with merge keys (<<)
 // expanded, reporting duplicate keys and non-string keys.
-func (d *decoder) entries(n *yaml.Node, path string) []entry {
+func (d *decoder) entries(n *yaml.Node) []entry {
 	out := make([]entry, 0, len(n.Content)/2)
 	// Most mappings are an object's few settings: a map for them cost more
 	// than the search it saves. Big ones (namespaces, bridges) get a map.
@@ -210,21 +215,21 @@ func (d *decoder) entries(n *yaml.Node, path string) []entry {
 	for i := 0; i+1 < len(n.Content) && !d.tooMany; i += 2 {
 		k, v := resolve(n.Content[i]), d.expand(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode || isNull(k) {
-			d.diags.Errorf(pos(k), path, "a key must be a plain name, not %s", kindName(k))
+			d.errorf(pos(k), "a key must be a plain name, not %s", kindName(k))
 			continue
 		}
 		if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0) {
 			for _, m := range d.mergeSources(v) {
 				if m.Kind == yaml.MappingNode {
-					merged = append(merged, d.entries(m, path)...)
+					merged = append(merged, d.entries(m)...)
 				} else if !d.tooMany {
-					d.diags.Errorf(pos(m), path, "a merge key (<<) takes a map or a list of maps, not %s", kindName(m))
+					d.errorf(pos(m), "a merge key (<<) takes a map or a list of maps, not %s", kindName(m))
 				}
 			}
 			continue
 		}
 		if first, dup := seen(k.Value); dup {
-			d.diags.Errorf(pos(k), joinPath(path, k.Value), "duplicate key %q (first defined at line %d)", k.Value, first.Line)
+			d.errorf(pos(k), "duplicate key %q (first defined at line %d)", k.Value, first.Line)
 			continue
 		}
 		add(entry{k.Value, pos(k), v})
@@ -250,7 +255,7 @@ func (d *decoder) mergeSources(v *yaml.Node) []*yaml.Node {
 
 // setter decodes the value of one key of a mapping; it reports false for a
 // key it does not know.
-type setter func(key string, v *yaml.Node, kpos Pos, path string) bool
+type setter func(key string, v *yaml.Node, kpos Pos) bool
 
 // keys is the sorted list of an object's keys, for "did you mean" hints.
 func keys(groups ...[]string) []string {
@@ -284,59 +289,48 @@ var (
 
 // fields decodes a mapping whose keys are known, reporting unknown keys with
 // a "did you mean" hint. what names the object in messages ("bridge \"sw\"").
-func (d *decoder) fields(n *yaml.Node, path, what string, known []string, set setter) {
+func (d *decoder) fields(n *yaml.Node, what string, known []string, set setter) {
 	if isNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.diags.Errorf(pos(n), path, "%s must be a map of settings, not %s", what, kindName(n))
+		d.errorf(pos(n), "%s must be a map of settings, not %s", what, kindName(n))
 		return
 	}
-	for _, e := range d.entries(n, path) {
-		if set(e.key, e.val, e.kpos, joinPath(path, e.key)) {
+	for _, e := range d.entries(n) {
+		if set(e.key, e.val, e.kpos) {
 			continue
 		}
-		dg := d.diags.Errorf(e.kpos, joinPath(path, e.key), "unknown key %q in %s", e.key, what)
-		if s := diag.Suggest(e.key, known); s != "" {
-			dg.Hint = fmt.Sprintf("did you mean %q?", s)
-		} else {
+		dg := d.errorf(e.kpos, "unknown key %q in %s", e.key, what)
+		if dg.Hint = diag.DidYouMean(e.key, known); dg.Hint == "" {
 			dg.Hint = "known keys: " + strings.Join(known, ", ")
 		}
 	}
 }
 
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
-
-func (d *decoder) scalar(n *yaml.Node, path, what string) (*yaml.Node, bool) {
+func (d *decoder) scalar(n *yaml.Node, what string) (*yaml.Node, bool) {
 	if n.Kind != yaml.ScalarNode || isNull(n) {
-		d.diags.Errorf(pos(n), path, "%s must be a single value, not %s", what, kindName(n))
+		d.errorf(pos(n), "%s must be a single value, not %s", what, kindName(n))
 		return nil, false
 	}
 	return n, true
 }
 
-func (d *decoder) str(n *yaml.Node, path, what string) Str {
-	s, ok := d.scalar(n, path, what)
+func (d *decoder) str(n *yaml.Node, what string) Str {
+	s, ok := d.scalar(n, what)
 	if !ok {
 		return Str{}
 	}
 	return Str{Value: s.Value, Pos: pos(s), Set: true}
 }
 
-func (d *decoder) int(n *yaml.Node, path, what string) Int {
-	s, ok := d.scalar(n, path, what)
+func (d *decoder) int(n *yaml.Node, what string) Int {
+	s, ok := d.scalar(n, what)
 	if !ok {
 		return Int{}
 	}
 	if s.Tag != "!!int" {
-		d.diags.Errorf(pos(s), path, "%s must be a whole number, not %s", what, kindName(s))
+		d.errorf(pos(s), "%s must be a whole number, not %s", what, kindName(s))
 		return Int{}
 	}
 	// Plain decimals, nearly every int in a lab, are read directly; other
@@ -345,7 +339,7 @@ func (d *decoder) int(n *yaml.Node, path, what string) Int {
 	v, err := strconv.Atoi(s.Value)
 	if err != nil || !plainDecimal(s.Value) {
 		if err := s.Decode(&v); err != nil {
-			d.diags.Errorf(pos(s), path, "%s is out of range", what)
+			d.errorf(pos(s), "%s is out of range", what)
 			return Int{}
 		}
 	}
@@ -371,8 +365,8 @@ func plainDecimal(s string) bool {
 	return true
 }
 
-func (d *decoder) bool(n *yaml.Node, path, what string) Bool {
-	s, ok := d.scalar(n, path, what)
+func (d *decoder) bool(n *yaml.Node, what string) Bool {
+	s, ok := d.scalar(n, what)
 	if !ok {
 		return Bool{}
 	}
@@ -386,16 +380,16 @@ func (d *decoder) bool(n *yaml.Node, path, what string) Bool {
 			return Bool{Value: false, Pos: pos(s), Set: true}
 		}
 	}
-	d.diags.Errorf(pos(s), path, "%s must be true or false, not %s", what, kindName(s))
+	d.errorf(pos(s), "%s must be true or false, not %s", what, kindName(s))
 	return Bool{}
 }
 
-func (d *decoder) list(n *yaml.Node, path, what string) []*yaml.Node {
+func (d *decoder) list(n *yaml.Node, what string) []*yaml.Node {
 	if isNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.diags.Errorf(pos(n), path, "%s must be a list, not %s", what, kindName(n))
+		d.errorf(pos(n), "%s must be a list, not %s", what, kindName(n))
 		return nil
 	}
 	out := make([]*yaml.Node, len(n.Content))
@@ -406,8 +400,8 @@ func (d *decoder) list(n *yaml.Node, path, what string) []*yaml.Node {
 }
 
 // ref decodes an interface reference `[NAMESPACE:]IFNAME`.
-func (d *decoder) ref(n *yaml.Node, path, what string) Ref {
-	s := d.str(n, path, what)
+func (d *decoder) ref(n *yaml.Node, what string) Ref {
+	s := d.str(n, what)
 	if !s.Set {
 		return Ref{}
 	}
@@ -423,7 +417,7 @@ func (d *decoder) ref(n *yaml.Node, path, what string) Ref {
 		if ns == HostNS {
 			r.NS = ""
 		} else if ns == "" {
-			d.diags.Errorf(r.NSPos, path, "%s %q has an empty namespace before \":\"", what, s.Value).Hint = "write IFNAME alone (or host:IFNAME) for the host namespace"
+			d.errorf(r.NSPos, "%s %q has an empty namespace before \":\"", what, s.Value).Hint = "write IFNAME alone (or host:IFNAME) for the host namespace"
 			return Ref{}
 		}
 	} else {
@@ -435,40 +429,40 @@ func (d *decoder) ref(n *yaml.Node, path, what string) Ref {
 func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
-		d.diags.Errorf(pos(n), "", "a lab must be a map of top-level keys (version, namespaces, bridges, veths, ...), not %s", kindName(n))
+		d.errorf(pos(n), "a lab must be a map of top-level keys (version, namespaces, bridges, veths, ...), not %s", kindName(n))
 		return
 	}
-	d.fields(n, "", "the lab", labKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "the lab", labKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "version":
-			lab.Version = d.int(v, p, "version")
+			lab.Version = d.int(v, "version")
 		case "name":
-			lab.Name = d.str(v, p, "name")
+			lab.Name = d.str(v, "name")
 		case "namespaces":
-			for _, e := range d.namedMap(v, p, "namespaces") {
-				lab.Namespaces = append(lab.Namespaces, d.namespace(e, joinPath(p, e.key)))
+			for _, e := range d.namedMap(v, "namespaces") {
+				lab.Namespaces = append(lab.Namespaces, d.namespace(e))
 			}
 		case "bridges":
-			for _, e := range d.namedMap(v, p, "bridges") {
-				lab.Bridges = append(lab.Bridges, d.bridge(e, joinPath(p, e.key)))
+			for _, e := range d.namedMap(v, "bridges") {
+				lab.Bridges = append(lab.Bridges, d.bridge(e))
 			}
 		case "veths":
-			for i, c := range d.list(v, p, "veths") {
-				if veth := d.veth(c, index(p, i)); veth != nil {
+			for _, c := range d.list(v, "veths") {
+				if veth := d.veth(c); veth != nil {
 					lab.Veths = append(lab.Veths, veth)
 				}
 			}
 		case "vlans":
-			for i, c := range d.list(v, p, "vlans") {
-				lab.VLANs = append(lab.VLANs, d.vlan(c, index(p, i)))
+			for _, c := range d.list(v, "vlans") {
+				lab.VLANs = append(lab.VLANs, d.vlan(c))
 			}
 		case "taps":
-			for i, c := range d.list(v, p, "taps") {
-				lab.Taps = append(lab.Taps, d.tap(c, index(p, i)))
+			for _, c := range d.list(v, "taps") {
+				lab.Taps = append(lab.Taps, d.tap(c))
 			}
 		case "uplinks":
-			for i, c := range d.list(v, p, "uplinks") {
-				lab.Uplinks = append(lab.Uplinks, d.uplink(c, index(p, i)))
+			for _, c := range d.list(v, "uplinks") {
+				lab.Uplinks = append(lab.Uplinks, d.uplink(c))
 			}
 		default:
 			return false
@@ -491,7 +485,7 @@ func hasKey(n *yaml.Node, key string) bool {
 
 // namedMap returns the entries of a `name: {settings}` map such as
 // namespaces or bridges.
-func (d *decoder) namedMap(n *yaml.Node, path, what string) []entry {
+func (d *decoder) namedMap(n *yaml.Node, what string) []entry {
 	if isNull(n) {
 		return nil
 	}
@@ -500,22 +494,22 @@ func (d *decoder) namedMap(n *yaml.Node, path, what string) []entry {
 		if n.Kind == yaml.SequenceNode {
 			hint = fmt.Sprintf("write %s as a map: `name: {}` for each", what)
 		}
-		d.diags.Errorf(pos(n), path, "%s must be a map from names to settings, not %s", what, kindName(n)).Hint = hint
+		d.errorf(pos(n), "%s must be a map from names to settings, not %s", what, kindName(n)).Hint = hint
 		return nil
 	}
-	return d.entries(n, path)
+	return d.entries(n)
 }
 
-func (d *decoder) namespace(e entry, path string) *Namespace {
+func (d *decoder) namespace(e entry) *Namespace {
 	ns := &Namespace{Name: Str{Value: e.key, Pos: e.kpos, Set: true}}
 	what := fmt.Sprintf("namespace %q", e.key)
-	d.fields(e.val, path, what, namespaceKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(e.val, what, namespaceKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "loopback":
-			ns.Loopback = d.bool(v, p, "loopback")
+			ns.Loopback = d.bool(v, "loopback")
 		case "sysctl":
-			for _, s := range d.namedMap(v, p, "sysctl") {
-				val := d.str(s.val, joinPath(p, s.key), fmt.Sprintf("the value of sysctl %q", s.key))
+			for _, s := range d.namedMap(v, "sysctl") {
+				val := d.str(s.val, fmt.Sprintf("the value of sysctl %q", s.key))
 				if val.Set {
 					ns.Sysctls = append(ns.Sysctls, Sysctl{Key: Str{Value: s.key, Pos: s.kpos, Set: true}, Value: val})
 				}
@@ -528,44 +522,44 @@ func (d *decoder) namespace(e entry, path string) *Namespace {
 	return ns
 }
 
-func (d *decoder) bridge(e entry, path string) *Bridge {
+func (d *decoder) bridge(e entry) *Bridge {
 	b := &Bridge{Name: Str{Value: e.key, Pos: e.kpos, Set: true}}
 	what := fmt.Sprintf("bridge %q", e.key)
-	d.fields(e.val, path, what, bridgeKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(e.val, what, bridgeKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "namespace":
-			b.Namespace = d.str(v, p, "namespace")
+			b.Namespace = d.str(v, "namespace")
 			if b.Namespace.Value == HostNS {
 				b.Namespace.Value = ""
 			}
 		case "stp":
-			b.STP = d.bool(v, p, "stp")
+			b.STP = d.bool(v, "stp")
 		case "priority":
-			b.Priority = d.int(v, p, "priority")
+			b.Priority = d.int(v, "priority")
 		case "forward-delay":
-			b.ForwardDelay = d.int(v, p, "forward-delay")
+			b.ForwardDelay = d.int(v, "forward-delay")
 		case "hello-time":
-			b.HelloTime = d.int(v, p, "hello-time")
+			b.HelloTime = d.int(v, "hello-time")
 		case "max-age":
-			b.MaxAge = d.int(v, p, "max-age")
+			b.MaxAge = d.int(v, "max-age")
 		case "ageing-time":
-			b.AgeingTime = d.int(v, p, "ageing-time")
+			b.AgeingTime = d.int(v, "ageing-time")
 		case "vlan-filtering":
-			b.VLANFiltering = d.bool(v, p, "vlan-filtering")
+			b.VLANFiltering = d.bool(v, "vlan-filtering")
 		case "default-pvid":
 			switch {
 			case v.Kind == yaml.ScalarNode && v.Tag == "!!str" && v.Value == "none":
 				b.NoDefaultPVID = true
 				b.DefaultPVID = Int{Pos: pos(v), Set: true}
 			case v.Kind == yaml.ScalarNode && v.Tag != "!!int":
-				d.diags.Errorf(pos(v), p, "default-pvid must be a VLAN id (1-4094) or none, not %s", kindName(v))
+				d.errorf(pos(v), "default-pvid must be a VLAN id (1-4094) or none, not %s", kindName(v))
 			default:
-				b.DefaultPVID = d.int(v, p, "default-pvid")
+				b.DefaultPVID = d.int(v, "default-pvid")
 			}
 		case "group-forward-mask":
-			b.GroupForwardMask = d.int(v, p, "group-forward-mask")
+			b.GroupForwardMask = d.int(v, "group-forward-mask")
 		default:
-			return d.linkField(key, v, p, &b.Link) || d.l3Field(key, v, p, &b.L3)
+			return d.linkField(key, v, &b.Link) || d.l3Field(key, v, &b.L3)
 		}
 		return true
 	})
@@ -573,12 +567,12 @@ func (d *decoder) bridge(e entry, path string) *Bridge {
 }
 
 // linkField decodes the link settings every interface may have.
-func (d *decoder) linkField(key string, v *yaml.Node, p string, l *Link) bool {
+func (d *decoder) linkField(key string, v *yaml.Node, l *Link) bool {
 	switch key {
 	case "mtu":
-		l.MTU = d.int(v, p, "mtu")
+		l.MTU = d.int(v, "mtu")
 	case "mac":
-		l.MAC = d.str(v, p, "mac")
+		l.MAC = d.str(v, "mac")
 	default:
 		return false
 	}
@@ -586,21 +580,21 @@ func (d *decoder) linkField(key string, v *yaml.Node, p string, l *Link) bool {
 }
 
 // l3Field decodes addresses, gateway and routes.
-func (d *decoder) l3Field(key string, v *yaml.Node, p string, l *L3) bool {
+func (d *decoder) l3Field(key string, v *yaml.Node, l *L3) bool {
 	switch key {
 	case "addresses":
 		if v.Kind == yaml.ScalarNode && !isNull(v) {
-			d.diags.Errorf(pos(v), p, "addresses must be a list of CIDRs").Hint = fmt.Sprintf("write [%s]", v.Value)
+			d.errorf(pos(v), "addresses must be a list of CIDRs").Hint = fmt.Sprintf("write [%s]", v.Value)
 			return true
 		}
-		for i, c := range d.list(v, p, "addresses") {
-			s := d.str(c, index(p, i), "an address")
+		for _, c := range d.list(v, "addresses") {
+			s := d.str(c, "an address")
 			if !s.Set {
 				continue
 			}
 			pfx, err := netip.ParsePrefix(s.Value)
 			if err != nil || pfx.Addr().Zone() != "" {
-				dg := d.diags.Errorf(s.Pos, index(p, i), "%q is not an address in CIDR notation", s.Value)
+				dg := d.errorf(s.Pos, "%q is not an address in CIDR notation", s.Value)
 				if a, err := netip.ParseAddr(s.Value); err == nil {
 					dg.Hint = fmt.Sprintf("add the prefix length, e.g. %s/%d", a, map[bool]int{true: 24, false: 64}[a.Is4()])
 				} else {
@@ -609,16 +603,16 @@ func (d *decoder) l3Field(key string, v *yaml.Node, p string, l *L3) bool {
 				continue
 			}
 			if pfx.Addr().Is4In6() {
-				d.diags.Errorf(s.Pos, index(p, i), "%q is an IPv4-mapped IPv6 address", s.Value).Hint = "write the IPv4 address itself"
+				d.errorf(s.Pos, "%q is an IPv4-mapped IPv6 address", s.Value).Hint = "write the IPv4 address itself"
 				continue
 			}
 			l.Addresses = append(l.Addresses, Address{Prefix: pfx, Pos: s.Pos})
 		}
 	case "gateway":
-		l.Gateway = d.ip(v, p, "gateway")
+		l.Gateway = d.ip(v, "gateway")
 	case "routes":
-		for i, c := range d.list(v, p, "routes") {
-			if r, ok := d.route(c, index(p, i)); ok {
+		for _, c := range d.list(v, "routes") {
+			if r, ok := d.route(c); ok {
 				l.Routes = append(l.Routes, r)
 			}
 		}
@@ -628,14 +622,14 @@ func (d *decoder) l3Field(key string, v *yaml.Node, p string, l *L3) bool {
 	return true
 }
 
-func (d *decoder) ip(n *yaml.Node, path, what string) IP {
-	s := d.str(n, path, what)
+func (d *decoder) ip(n *yaml.Node, what string) IP {
+	s := d.str(n, what)
 	if !s.Set {
 		return IP{}
 	}
 	a, err := netip.ParseAddr(s.Value)
 	if err != nil || a.Zone() != "" {
-		dg := d.diags.Errorf(s.Pos, path, "%s %q is not an IP address", what, s.Value)
+		dg := d.errorf(s.Pos, "%s %q is not an IP address", what, s.Value)
 		if pfx, err := netip.ParsePrefix(s.Value); err == nil {
 			dg.Hint = fmt.Sprintf("write the address without a prefix length: %s", pfx.Addr())
 		}
@@ -644,37 +638,37 @@ func (d *decoder) ip(n *yaml.Node, path, what string) IP {
 	return IP{Addr: a, Pos: s.Pos, Set: true}
 }
 
-func (d *decoder) route(n *yaml.Node, path string) (Route, bool) {
+func (d *decoder) route(n *yaml.Node) (Route, bool) {
 	r := Route{Pos: pos(n)}
 	ok := true
-	d.fields(n, path, "a route", routeKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "a route", routeKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "to":
-			if !d.routeTo(v, p, &r) {
+			if !d.routeTo(v, &r) {
 				ok = false
 			}
 		case "via":
-			r.Via = d.ip(v, p, "via")
+			r.Via = d.ip(v, "via")
 			if !r.Via.Set {
 				ok = false
 			}
 		case "metric":
-			r.Metric = d.int(v, p, "metric")
+			r.Metric = d.int(v, "metric")
 		default:
 			return false
 		}
 		return true
 	})
 	if n.Kind == yaml.MappingNode && !hasKey(n, "to") {
-		d.diags.Errorf(pos(n), path, "a route needs `to:` (a CIDR or default)")
+		d.errorf(pos(n), "a route needs `to:` (a CIDR or default)")
 		ok = false
 	}
 	return r, ok && n.Kind == yaml.MappingNode
 }
 
 // routeTo decodes a route's destination; false when it is not usable.
-func (d *decoder) routeTo(v *yaml.Node, p string, r *Route) bool {
-	s := d.str(v, p, "to")
+func (d *decoder) routeTo(v *yaml.Node, r *Route) bool {
+	s := d.str(v, "to")
 	if !s.Set {
 		return false
 	}
@@ -687,13 +681,13 @@ func (d *decoder) routeTo(v *yaml.Node, p string, r *Route) bool {
 	if err != nil {
 		a, err := netip.ParseAddr(s.Value)
 		if err != nil {
-			d.diags.Errorf(s.Pos, p, "route destination %q is not a CIDR or `default`", s.Value)
+			d.errorf(s.Pos, "route destination %q is not a CIDR or `default`", s.Value)
 			return false
 		}
 		pfx = netip.PrefixFrom(a, a.BitLen())
 	}
 	if pfx.Masked() != pfx {
-		d.diags.Errorf(s.Pos, p, "route destination %q has host bits set", s.Value).Hint = fmt.Sprintf("did you mean %s?", pfx.Masked())
+		d.errorf(s.Pos, "route destination %q has host bits set", s.Value).Hint = fmt.Sprintf("did you mean %s?", pfx.Masked())
 		return false
 	}
 	r.To = pfx
@@ -701,38 +695,38 @@ func (d *decoder) routeTo(v *yaml.Node, p string, r *Route) bool {
 }
 
 // portField decodes what makes an interface a bridge port.
-func (d *decoder) portField(key string, v *yaml.Node, p string, pt *Port) bool {
+func (d *decoder) portField(key string, v *yaml.Node, pt *Port) bool {
 	switch key {
 	case "bridge":
-		pt.Bridge = d.str(v, p, "bridge")
+		pt.Bridge = d.str(v, "bridge")
 	case "vlan":
-		pt.VLAN = d.portVLAN(v, p)
+		pt.VLAN = d.portVLAN(v)
 	default:
 		return false
 	}
 	return true
 }
 
-func (d *decoder) portVLAN(n *yaml.Node, path string) *PortVLAN {
+func (d *decoder) portVLAN(n *yaml.Node) *PortVLAN {
 	pv := &PortVLAN{Pos: pos(n)}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
-		d.diags.Errorf(pos(n), path, "vlan must be a map").Hint = fmt.Sprintf("write {access: %s} for an access port", n.Value)
+		d.errorf(pos(n), "vlan must be a map").Hint = fmt.Sprintf("write {access: %s} for an access port", n.Value)
 		return nil
 	}
-	d.fields(n, path, "the port's vlan settings", portVLANKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "the port's vlan settings", portVLANKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "access":
-			pv.Access = d.int(v, p, "access")
+			pv.Access = d.int(v, "access")
 		case "native":
-			pv.Native = d.int(v, p, "native")
+			pv.Native = d.int(v, "native")
 		case "trunk":
 			pv.TrunkPos, pv.TrunkSet = pos(v), true
 			if v.Kind == yaml.ScalarNode && !isNull(v) {
 				// A single id or range is a one-element list.
 				v = &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{v}, Line: v.Line, Column: v.Column}
 			}
-			for i, c := range d.list(v, p, "trunk") {
-				if r, ok := d.vidRange(c, index(p, i)); ok {
+			for _, c := range d.list(v, "trunk") {
+				if r, ok := d.vidRange(c); ok {
 					pv.Trunk = append(pv.Trunk, r)
 				}
 			}
@@ -748,14 +742,14 @@ func (d *decoder) portVLAN(n *yaml.Node, path string) *PortVLAN {
 }
 
 // vidRange reads a VLAN id (10) or an inclusive range ("20-29").
-func (d *decoder) vidRange(n *yaml.Node, path string) (VIDRange, bool) {
-	s, ok := d.scalar(n, path, "a trunk VLAN")
+func (d *decoder) vidRange(n *yaml.Node) (VIDRange, bool) {
+	s, ok := d.scalar(n, "a trunk VLAN")
 	if !ok {
 		return VIDRange{}, false
 	}
 	r := VIDRange{Pos: pos(s)}
 	bad := func() (VIDRange, bool) {
-		d.diags.Errorf(pos(s), path, "trunk VLAN %q is not a VLAN id or a range such as 20-29", s.Value)
+		d.errorf(pos(s), "trunk VLAN %q is not a VLAN id or a range such as 20-29", s.Value)
 		return VIDRange{}, false
 	}
 	if s.Tag == "!!int" {
@@ -780,140 +774,139 @@ func (d *decoder) vidRange(n *yaml.Node, path string) (VIDRange, bool) {
 }
 
 // veth decodes either form: a list of two ends, or {ends: [...], mtu: N}.
-func (d *decoder) veth(n *yaml.Node, path string) *Veth {
+func (d *decoder) veth(n *yaml.Node) *Veth {
 	v := &Veth{Pos: pos(n)}
 	var ends []*yaml.Node
-	var endsPath string
 	var endsNode *yaml.Node
 	switch n.Kind {
 	case yaml.SequenceNode:
-		ends, endsPath, endsNode = d.list(n, path, "a veth"), path, n
+		ends, endsNode = d.list(n, "a veth"), n
 	case yaml.MappingNode:
-		d.fields(n, path, "a veth", vethMapKeys, func(key string, e *yaml.Node, _ Pos, p string) bool {
+		d.fields(n, "a veth", vethMapKeys, func(key string, e *yaml.Node, _ Pos) bool {
 			switch key {
 			case "ends":
-				ends, endsPath, endsNode = d.list(e, p, "ends"), p, e
+				ends, endsNode = d.list(e, "ends"), e
 			case "mtu":
-				v.MTU = d.int(e, p, "mtu")
+				v.MTU = d.int(e, "mtu")
 			default:
 				return false
 			}
 			return true
 		})
 		if endsNode == nil && !hasKey(n, "ends") {
-			d.diags.Errorf(pos(n), path, "a veth in map form needs `ends:` with its two ends")
+			d.errorf(pos(n), "a veth in map form needs `ends:` with its two ends")
 			return nil
 		}
 	default:
-		d.diags.Errorf(pos(n), path, "a veth is a list of two ends or a map {ends: [END, END], mtu: N}, not %s", kindName(n)).Hint = "write e.g. [netns1:p1, netns2:p2]"
+		d.errorf(pos(n), "a veth is a list of two ends or a map {ends: [END, END], mtu: N}, not %s", kindName(n)).Hint = "write e.g. [netns1:p1, netns2:p2]"
 		return nil
 	}
 	if endsNode == nil || (endsNode.Kind == yaml.SequenceNode && len(ends) != 2) {
 		if endsNode != nil && endsNode.Kind == yaml.SequenceNode {
-			d.diags.Errorf(pos(endsNode), endsPath, "a veth has exactly two ends, this one has %d", len(ends))
+			d.errorf(pos(endsNode), "a veth has exactly two ends, this one has %d", len(ends))
 		}
 		return nil
 	}
 	for i, c := range ends {
-		v.Ends[i] = d.end(c, index(endsPath, i))
+		v.Ends[i] = d.end(c)
 	}
 	return v
 }
 
-func (d *decoder) end(n *yaml.Node, path string) *End {
+func (d *decoder) end(n *yaml.Node) *End {
 	e := &End{Pos: pos(n)}
 	if n.Kind == yaml.ScalarNode {
-		e.Name = d.ref(n, path, "interface")
+		e.Name = d.ref(n, "interface")
 		return e
 	}
-	d.fields(n, path, "a veth end", endKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "a veth end", endKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "name":
-			e.Name = d.ref(v, p, "interface")
+			e.Name = d.ref(v, "interface")
 		case "external":
-			e.External = d.bool(v, p, "external")
+			e.External = d.bool(v, "external")
 		default:
-			return d.l3Field(key, v, p, &e.L3) || d.portField(key, v, p, &e.Port) || d.linkField(key, v, p, &e.Link)
+			return d.l3Field(key, v, &e.L3) || d.portField(key, v, &e.Port) || d.linkField(key, v, &e.Link)
 		}
 		return true
 	})
 	if n.Kind == yaml.MappingNode && !hasKey(n, "name") {
-		d.diags.Errorf(pos(n), path, "a veth end needs `name:` ([NAMESPACE:]IFNAME)")
+		d.errorf(pos(n), "a veth end needs `name:` ([NAMESPACE:]IFNAME)")
 	}
 	return e
 }
 
-func (d *decoder) vlan(n *yaml.Node, path string) *VLAN {
+func (d *decoder) vlan(n *yaml.Node) *VLAN {
 	v := &VLAN{Pos: pos(n)}
-	d.fields(n, path, "a vlan", vlanKeys, func(key string, x *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "a vlan", vlanKeys, func(key string, x *yaml.Node, _ Pos) bool {
 		switch key {
 		case "parent":
-			v.Parent = d.ref(x, p, "parent")
+			v.Parent = d.ref(x, "parent")
 		case "id":
-			v.ID = d.int(x, p, "id")
+			v.ID = d.int(x, "id")
 		case "name":
-			v.Name = d.str(x, p, "name")
+			v.Name = d.str(x, "name")
 		default:
-			return d.l3Field(key, x, p, &v.L3) || d.portField(key, x, p, &v.Port) || d.linkField(key, x, p, &v.Link)
+			return d.l3Field(key, x, &v.L3) || d.portField(key, x, &v.Port) || d.linkField(key, x, &v.Link)
 		}
 		return true
 	})
 	if n.Kind == yaml.MappingNode {
 		if !hasKey(n, "parent") {
-			d.diags.Errorf(pos(n), path, "a vlan needs `parent:` (the interface it is tagged on)")
+			d.errorf(pos(n), "a vlan needs `parent:` (the interface it is tagged on)")
 		}
 		if !hasKey(n, "id") {
-			d.diags.Errorf(pos(n), path, "a vlan needs `id:` (1-4094)")
+			d.errorf(pos(n), "a vlan needs `id:` (1-4094)")
 		}
 	}
 	return v
 }
 
-func (d *decoder) tap(n *yaml.Node, path string) *Tap {
+func (d *decoder) tap(n *yaml.Node) *Tap {
 	t := &Tap{Pos: pos(n)}
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
-		t.Name = d.ref(n, path, "tap")
+		t.Name = d.ref(n, "tap")
 		return t
 	}
-	d.fields(n, path, "a tap", tapKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "a tap", tapKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "name":
-			t.Name = d.ref(v, p, "tap")
+			t.Name = d.ref(v, "tap")
 		case "user":
-			t.User = d.str(v, p, "user")
+			t.User = d.str(v, "user")
 		case "group":
-			t.Group = d.str(v, p, "group")
+			t.Group = d.str(v, "group")
 		case "multi-queue":
-			t.MultiQueue = d.bool(v, p, "multi-queue")
+			t.MultiQueue = d.bool(v, "multi-queue")
 		default:
-			return d.l3Field(key, v, p, &t.L3) || d.portField(key, v, p, &t.Port) || d.linkField(key, v, p, &t.Link)
+			return d.l3Field(key, v, &t.L3) || d.portField(key, v, &t.Port) || d.linkField(key, v, &t.Link)
 		}
 		return true
 	})
 	if n.Kind == yaml.MappingNode && !hasKey(n, "name") {
-		d.diags.Errorf(pos(n), path, "a tap needs `name:` ([NAMESPACE:]IFNAME)")
+		d.errorf(pos(n), "a tap needs `name:` ([NAMESPACE:]IFNAME)")
 	}
 	return t
 }
 
-func (d *decoder) uplink(n *yaml.Node, path string) *Uplink {
+func (d *decoder) uplink(n *yaml.Node) *Uplink {
 	u := &Uplink{Pos: pos(n)}
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
-		u.Interface = d.str(n, path, "interface")
+		u.Interface = d.str(n, "interface")
 		return u
 	}
-	d.fields(n, path, "an uplink", uplinkKeys, func(key string, v *yaml.Node, kpos Pos, p string) bool {
+	d.fields(n, "an uplink", uplinkKeys, func(key string, v *yaml.Node, kpos Pos) bool {
 		switch key {
 		case "interface":
-			u.Interface = d.str(v, p, "interface")
+			u.Interface = d.str(v, "interface")
 		case "mac":
-			u.MAC = d.str(v, p, "mac")
+			u.MAC = d.str(v, "mac")
 		case "mtu":
-			u.MTU = d.int(v, p, "mtu")
+			u.MTU = d.int(v, "mtu")
 		case "addresses":
-			d.diags.Errorf(kpos, p, "an uplink is a switch port and carries no addresses").Hint = "give the address to a veth end attached to the same bridge"
+			d.errorf(kpos, "an uplink is a switch port and carries no addresses").Hint = "give the address to a veth end attached to the same bridge"
 		default:
-			return d.portField(key, v, p, &u.Port)
+			return d.portField(key, v, &u.Port)
 		}
 		return true
 	})
