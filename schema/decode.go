@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"regexp"
@@ -166,7 +167,7 @@ func kindName(n *yaml.Node) string {
 		case "!!null":
 			return "nothing"
 		case "!!int", "!!float":
-			return "a number"
+			return "the number " + n.Value
 		case "!!bool":
 			return "true/false"
 		}
@@ -324,31 +325,97 @@ func (d *decoder) str(n *yaml.Node, what string) Str {
 	return Str{Value: s.Value, Pos: pos(s), Set: true}
 }
 
-func (d *decoder) int(n *yaml.Node, what string) Int {
+// int reads a whole number written in plain decimal digits.
+func (d *decoder) int(n *yaml.Node, what string) Int { return d.number(n, what, false) }
+
+// number reads a whole number. Only plain decimal digits are taken (and
+// 0x hex where hex is the natural form, for a bit mask): yaml.v3 follows
+// YAML 1.1 and reads `id: 010` as octal 8, `0o17`, `0b11`, `1_000` and
+// `+5` as numbers too, and a lab that says 010 means VLAN 10. Every other
+// form is refused with the plain value as a hint rather than guessed.
+func (d *decoder) number(n *yaml.Node, what string, hex bool) Int {
 	s, ok := d.scalar(n, what)
 	if !ok {
 		return Int{}
 	}
-	if s.Tag != "!!int" {
-		d.errorf(pos(s), "%s must be a whole number, not %s", what, kindName(s))
+	// yaml.v3 tags "089" (not octal) and integers past 64 bits as floats.
+	if s.Tag != "!!int" && (s.Tag != "!!float" || !decimalDigits(s.Value)) {
+		dg := d.errorf(pos(s), "%s must be a whole number, not %s", what, kindName(s))
+		if s.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && (plainDecimal(s.Value) || hex && isHex(s.Value)) {
+			dg.Hint = fmt.Sprintf("write %s without quotes", s.Value)
+		} else if f, err := strconv.ParseFloat(s.Value, 64); s.Tag == "!!float" && err == nil && f == math.Trunc(f) && math.Abs(f) < 1e9 {
+			dg.Hint = fmt.Sprintf("write %d", int64(f))
+		}
 		return Int{}
 	}
-	// Plain decimals, nearly every int in a lab, are read directly; other
-	// YAML forms (0x10, 0o17, 1_000) go through yaml.v3, which also builds
-	// a decoder for each value.
-	v, err := strconv.Atoi(s.Value)
-	if err != nil || !plainDecimal(s.Value) {
-		if err := s.Decode(&v); err != nil {
-			d.errorf(pos(s), "%s is out of range", what)
-			return Int{}
-		}
+	var v int64
+	var err error
+	switch {
+	case plainDecimal(s.Value):
+		v, err = strconv.ParseInt(s.Value, 10, 0)
+	case hex && isHex(s.Value):
+		v, err = strconv.ParseInt(s.Value[2:], 16, 0)
+	default:
+		d.badNumber(s, what, hex)
+		return Int{}
 	}
-	return Int{Value: v, Pos: pos(s), Set: true}
+	if err != nil {
+		d.errorf(pos(s), "%s %s is out of range", what, s.Value)
+		return Int{}
+	}
+	return Int{Value: int(v), Pos: pos(s), Set: true}
+}
+
+// badNumber explains why a number YAML 1.1 accepts is refused, with the
+// value in the form netgen takes as a hint.
+func (d *decoder) badNumber(s *yaml.Node, what string, hex bool) {
+	var yv int64
+	known := s.Tag == "!!int" && s.Decode(&yv) == nil
+	digits := strings.TrimLeft(s.Value, "+-")
+	var dg *diag.Diagnostic
+	if leadingZero(s.Value) {
+		dec := strings.TrimLeft(strings.ReplaceAll(digits, "_", ""), "0")
+		if dec == "" {
+			dec = "0"
+		}
+		if strings.HasPrefix(s.Value, "-") && dec != "0" {
+			dec = "-" + dec
+		}
+		msg := fmt.Sprintf("%s %s has a leading zero", what, s.Value)
+		if known && strconv.FormatInt(yv, 10) != dec {
+			msg += fmt.Sprintf(": YAML 1.1 reads it as octal, %d", yv)
+		}
+		dg = d.errorf(pos(s), "%s", msg)
+		dg.Hint = "write " + dec
+		if hex {
+			dg.Hint += " (decimal), or a hex mask such as 0x4000"
+		}
+		return
+	}
+	form := "digit separators"
+	switch l := strings.ToLower(digits); {
+	case strings.HasPrefix(l, "0x"):
+		form = "hex"
+	case strings.HasPrefix(l, "0o"):
+		form = "octal"
+	case strings.HasPrefix(l, "0b"):
+		form = "binary"
+	case strings.HasPrefix(s.Value, "+"):
+		form = "a + sign"
+	}
+	dg = d.errorf(pos(s), "%s %s is not a plain decimal number (%s)", what, s.Value, form)
+	if !known {
+		return
+	}
+	dg.Hint = fmt.Sprintf("write %d", yv)
+	if hex && yv >= 0 {
+		dg.Hint += fmt.Sprintf(" or %#x", yv)
+	}
 }
 
 // plainDecimal reports whether s is 0 or a decimal without a sign other
-// than "-" and without leading zeros: the form whose value strconv and YAML
-// agree on.
+// than "-" and without leading zeros: the one form whose value nobody
+// reads differently.
 func plainDecimal(s string) bool {
 	if s == "0" {
 		return true
@@ -359,6 +426,49 @@ func plainDecimal(s string) bool {
 	}
 	for i := 1; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// leadingZero reports whether s is a decimal written with a leading zero
+// ("010", "-007", "0_10"): YAML 1.1 reads those as octal when it can.
+func leadingZero(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	if len(s) < 2 || s[0] != '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// decimalDigits reports whether s is a sign and decimal digits (with YAML
+// 1.1's "_" separators).
+func decimalDigits(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// isHex reports whether s is 0x followed by hex digits.
+func isHex(s string) bool {
+	if len(s) < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') {
+		return false
+	}
+	for _, c := range s[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
 			return false
 		}
 	}
@@ -529,7 +639,13 @@ func (d *decoder) bridge(e entry) *Bridge {
 		switch key {
 		case "namespace":
 			b.Namespace = d.str(v, "namespace")
-			if b.Namespace.Value == HostNS {
+			switch {
+			case b.Namespace.Set && b.Namespace.Value == "":
+				// Not the host by omission: an empty value is a name
+				// left out, most likely a template's unset variable.
+				d.errorf(b.Namespace.Pos, "namespace is empty").Hint = "leave `namespace` out, or write `namespace: host`, for a bridge in the host namespace"
+				b.Namespace = Str{}
+			case b.Namespace.Value == HostNS:
 				b.Namespace.Value = ""
 			}
 		case "stp":
@@ -557,7 +673,7 @@ func (d *decoder) bridge(e entry) *Bridge {
 				b.DefaultPVID = d.int(v, "default-pvid")
 			}
 		case "group-forward-mask":
-			b.GroupForwardMask = d.int(v, "group-forward-mask")
+			b.GroupForwardMask = d.number(v, "group-forward-mask", true)
 		default:
 			return d.linkField(key, v, &b.Link) || d.l3Field(key, v, &b.L3)
 		}
@@ -752,22 +868,24 @@ func (d *decoder) vidRange(n *yaml.Node) (VIDRange, bool) {
 		d.errorf(pos(s), "trunk VLAN %q is not a VLAN id or a range such as 20-29", s.Value)
 		return VIDRange{}, false
 	}
-	if s.Tag == "!!int" {
-		v, err := strconv.Atoi(s.Value)
-		if err != nil {
-			return bad()
-		}
-		r.From, r.To = v, v
-		return r, true
+	if s.Tag == "!!int" || s.Tag == "!!float" && leadingZero(s.Value) {
+		v := d.int(s, "trunk VLAN")
+		r.From, r.To = v.Value, v.Value
+		return r, v.Set
 	}
 	a, b, found := strings.Cut(s.Value, "-")
 	if !found {
 		return bad()
 	}
-	from, err1 := strconv.Atoi(strings.TrimSpace(a))
-	to, err2 := strconv.Atoi(strings.TrimSpace(b))
-	if err1 != nil || err2 != nil {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	from, err1 := strconv.Atoi(a)
+	to, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil || a[0] == '+' || b[0] == '+' || b[0] == '-' {
 		return bad()
+	}
+	if !plainDecimal(a) || !plainDecimal(b) {
+		d.errorf(pos(s), "trunk range %q has a leading zero", s.Value).Hint = fmt.Sprintf("write %d-%d", from, to)
+		return VIDRange{}, false
 	}
 	r.From, r.To = from, to
 	return r, true
