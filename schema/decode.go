@@ -214,9 +214,12 @@ func (d *decoder) entries(n *yaml.Node) []entry {
 	}
 	var merged []entry
 	for i := 0; i+1 < len(n.Content) && !d.tooMany; i += 2 {
-		k, v := resolve(n.Content[i]), d.expand(n.Content[i+1])
+		// A key may be an alias (*name): its position is where the alias
+		// is written, the place to fix, not the anchor it repeats.
+		kn := n.Content[i]
+		k, v, kpos := resolve(kn), d.expand(n.Content[i+1]), pos(kn)
 		if k.Kind != yaml.ScalarNode || isNull(k) {
-			d.errorf(pos(k), "a key must be a plain name, not %s", kindName(k))
+			d.errorf(kpos, "a key must be a plain name, not %s", kindName(k))
 			continue
 		}
 		if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0) {
@@ -230,10 +233,14 @@ func (d *decoder) entries(n *yaml.Node) []entry {
 			continue
 		}
 		if first, dup := seen(k.Value); dup {
-			d.errorf(pos(k), "duplicate key %q (first defined at line %d)", k.Value, first.Line)
+			through := ""
+			if kn.Kind == yaml.AliasNode {
+				through = fmt.Sprintf(" through the alias *%s", kn.Value)
+			}
+			d.errorf(kpos, "duplicate key %q%s (first defined at line %d)", k.Value, through, first.Line)
 			continue
 		}
-		add(entry{k.Value, pos(k), v})
+		add(entry{k.Value, kpos, v})
 	}
 	for _, m := range merged {
 		if _, ok := seen(m.key); !ok {
