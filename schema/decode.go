@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/netip"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,13 +41,19 @@ func Decode(file string, src []byte) (*Lab, *diag.List) {
 		}
 	}()
 
+	if bytes.HasPrefix(src, []byte{0xFF, 0xFE}) || bytes.HasPrefix(src, []byte{0xFE, 0xFF}) {
+		// yaml.v3 would decode it, but every position and source line
+		// netgen shows counts UTF-8 bytes.
+		d.errorf(Pos{Line: 1, Col: 1}, "the lab is UTF-16 text").Hint = "netgen reads UTF-8: save the lab as UTF-8"
+		return lab, d.diags
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
 			d.errorf(Pos{Line: 1, Col: 1}, "the lab is empty").Hint = "a lab starts with `version: 1`"
 		} else {
-			d.syntaxError(err)
+			d.syntaxError(err, src)
 		}
 		return lab, d.diags
 	}
@@ -56,7 +61,7 @@ func Decode(file string, src []byte) (*Lab, *diag.List) {
 	if err := dec.Decode(&extra); err == nil {
 		d.errorf(pos(&extra), "a lab file holds one YAML document; this is a second one").Hint = "remove the `---` line or split the labs into separate files"
 	} else if !errors.Is(err, io.EOF) {
-		d.syntaxError(err)
+		d.syntaxError(err, src)
 	}
 
 	doc := &root
@@ -94,34 +99,6 @@ type decoder struct {
 // errorf records an error at p.
 func (d *decoder) errorf(p Pos, format string, args ...any) *diag.Diagnostic {
 	return d.diags.Errorf(p, "", format, args...)
-}
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns a yaml.v3 parse error into a positioned diagnostic
-// without the library's prefix.
-func (d *decoder) syntaxError(err error) {
-	msg := err.Error()
-	p := Pos{Line: 1, Col: 1}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	friendly := map[string]string{
-		"mapping values are not allowed in this context": "a `key: value` where no mapping can start (check the indentation, or quote a value that contains \": \")",
-		"did not find expected key":                      "the indentation does not line up with the keys above",
-		"found character that cannot start any token":    "a character that cannot start a value here (YAML does not allow tabs for indentation)",
-		"did not find expected '-' indicator":            "a list item is indented differently from the items before it",
-	}
-	for k, v := range friendly {
-		if strings.HasPrefix(msg, k) {
-			msg = v
-			break
-		}
-	}
-	d.errorf(p, "invalid YAML: %s", msg)
 }
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
