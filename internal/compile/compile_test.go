@@ -77,27 +77,167 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("%v (run go test -update to create it)", err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("output of %s differs from %s (go test -update rewrites it):\n%s", path, golden, firstDiff(string(want), string(got)))
+				t.Errorf("output of %s differs from %s (go test -update rewrites it):\n%s", path, golden, lineDiff(string(want), string(got)))
 			}
 		})
 	}
 }
 
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
+// lineDiff shows how got differs from want as a unified diff (`diff -u`,
+// three lines of context), so that a golden mismatch shows every changed
+// line, not only the first.
+func lineDiff(want, got string) string {
+	split := func(s string) []string {
+		l := strings.SplitAfter(s, "\n")
+		if l[len(l)-1] == "" {
+			l = l[:len(l)-1]
 		}
-		if i < len(gl) {
-			g = gl[i]
+		return l
+	}
+	a, b := split(want), split(got)
+	// Common ends are cut first: the quadratic table then covers only the
+	// changed middle, a few lines in a real mismatch.
+	pre := 0
+	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(a)-pre && suf < len(b)-pre && a[len(a)-1-suf] == b[len(b)-1-suf] {
+		suf++
+	}
+	type op struct {
+		kind byte // ' ', '-' or '+'
+		line string
+	}
+	var ops []op
+	for _, l := range a[:pre] {
+		ops = append(ops, op{' ', l})
+	}
+	x, y := a[pre:len(a)-suf], b[pre:len(b)-suf]
+	if len(x)*len(y) > 4_000_000 {
+		// Too big to align: everything in between differs.
+		for _, l := range x {
+			ops = append(ops, op{'-', l})
 		}
-		if w != g {
-			return fmt.Sprintf("line %d:\n  want: %q\n  got:  %q", i+1, w, g)
+		for _, l := range y {
+			ops = append(ops, op{'+', l})
+		}
+	} else {
+		// lcs[i][j] is the longest common subsequence of x[i:] and y[j:].
+		lcs := make([][]int32, len(x)+1)
+		for i := range lcs {
+			lcs[i] = make([]int32, len(y)+1)
+		}
+		for i := len(x) - 1; i >= 0; i-- {
+			for j := len(y) - 1; j >= 0; j-- {
+				if x[i] == y[j] {
+					lcs[i][j] = lcs[i+1][j+1] + 1
+				} else {
+					lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+				}
+			}
+		}
+		i, j := 0, 0
+		for i < len(x) || j < len(y) {
+			switch {
+			case i < len(x) && j < len(y) && x[i] == y[j]:
+				ops = append(ops, op{' ', x[i]})
+				i, j = i+1, j+1
+			case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
+				ops = append(ops, op{'-', x[i]})
+				i++
+			default:
+				ops = append(ops, op{'+', y[j]})
+				j++
+			}
 		}
 	}
-	return "(same lines, different bytes)"
+	for _, l := range a[len(a)-suf:] {
+		ops = append(ops, op{' ', l})
+	}
+
+	const context = 3
+	var out strings.Builder
+	line := func(o op) {
+		out.WriteByte(o.kind)
+		out.WriteString(o.line)
+		if !strings.HasSuffix(o.line, "\n") {
+			out.WriteString("\n\\ No newline at end of file\n")
+		}
+	}
+	aLine, bLine := 1, 1 // line numbers at ops[k]
+	for k := 0; k < len(ops); {
+		if ops[k].kind == ' ' {
+			aLine, bLine, k = aLine+1, bLine+1, k+1
+			continue
+		}
+		// A hunk: from context lines before this change to context lines
+		// after the last change less than 2*context lines further on.
+		start := max(k-context, 0)
+		for i := start; i < k; i++ {
+			aLine, bLine = aLine-1, bLine-1
+		}
+		end, same := k, 0
+		for i := k; i < len(ops) && same <= 2*context; i++ {
+			if ops[i].kind == ' ' {
+				same++
+			} else {
+				same, end = 0, i+1
+			}
+		}
+		end = min(end+context, len(ops))
+		na, nb := 0, 0
+		for _, o := range ops[start:end] {
+			if o.kind != '+' {
+				na++
+			}
+			if o.kind != '-' {
+				nb++
+			}
+		}
+		as, bs := aLine, bLine
+		if na == 0 { // as diff does, an empty side is numbered by the line before it
+			as--
+		}
+		if nb == 0 {
+			bs--
+		}
+		fmt.Fprintf(&out, "@@ -%d,%d +%d,%d @@\n", as, na, bs, nb)
+		for _, o := range ops[start:end] {
+			line(o)
+		}
+		aLine, bLine, k = aLine+na, bLine+nb, end
+	}
+	if out.Len() == 0 {
+		return "(same lines, different bytes)"
+	}
+	return "--- want\n+++ got\n" + out.String()
+}
+
+// TestLineDiff: a golden mismatch shows every changed line in hunks, as
+// `diff -u` prints them (this expected text is diff's own output).
+func TestLineDiff(t *testing.T) {
+	want := "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\n"
+	got := "a\nb\nC\nd\ne\nf\ng\nh\ni\nj\nk\n"
+	diff := `--- want
++++ got
+@@ -1,6 +1,6 @@
+ a
+ b
+-c
++C
+ d
+ e
+ f
+@@ -9,4 +9,3 @@
+ i
+ j
+ k
+-l
+`
+	if d := lineDiff(want, got); d != diff {
+		t.Errorf("lineDiff:\n%s\nwant:\n%s", d, diff)
+	}
 }
 
 // TestRoundTrip re-reads every generated file with go-systemd's parser: each
@@ -181,7 +321,7 @@ func TestDeterministic(t *testing.T) {
 		for i := 0; i < 5; i++ {
 			p := permute(t, src, rng)
 			if got := archive(t, mustCompile(t, name, p)); !bytes.Equal(want, got) {
-				t.Errorf("%s: output depends on key order; permuted lab:\n%s\n%s", name, p, firstDiff(string(want), string(got)))
+				t.Errorf("%s: output depends on key order; permuted lab:\n%s\n%s", name, p, lineDiff(string(want), string(got)))
 			}
 		}
 	}
