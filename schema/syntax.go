@@ -127,6 +127,15 @@ func locate(msg string, line int, src []byte) finding {
 			}
 		}
 	}
+	if msg == "mapping values are not allowed in this context" {
+		// "version:1" then "name: x" reads as one plain value
+		// "version:1 name" followed by ": ": the mistake is a line up.
+		for _, f := range s.found {
+			if f.kind == fNoColon && f.pos.Line == yline-1 {
+				return f
+			}
+		}
+	}
 	return s.fallback(msg, yline)
 }
 
@@ -560,6 +569,8 @@ func (s *scan) indentation() {
 		}
 		i := l.indent
 		switch {
+		case len(st) == 0 && l.kind == kOther:
+			s.bareWord(l, false)
 		case len(st) == 0 || opens && i > st[len(st)-1].indent:
 			if l.kind != kOther {
 				st = append(st, level{i, l.kind == kItem})
@@ -605,16 +616,10 @@ func (s *scan) indentation() {
 				s.add(fIndent, Pos{Line: l.line, Col: i + 1}, "a list item among the keys of a map",
 					"a list goes under a key of its own: `key:`, then the items on the lines below")
 				return
-			case top.seq && l.kind == kOther && len(st) >= 2 && st[len(st)-2].indent == i:
-				fallthrough // a bare word after a list at its key's indentation
-			case !top.seq && l.kind == kOther:
-				word := strings.Fields(stripComment(string(s.lines[l.line-1][i:])))
-				w := ""
-				if len(word) > 0 {
-					w = word[0]
-				}
-				s.add(fNoColon, Pos{Line: l.line, Col: i + 1}, fmt.Sprintf("%q is not followed by \":\"", w),
-					"a map entry is written `key: value`; a list item starts with \"- \"")
+			case l.kind == kOther:
+				// A bare word where a key (or, in a list, an item) is
+				// expected; after a list at its key's indentation, a key.
+				s.bareWord(l, top.seq && !(len(st) >= 2 && st[len(st)-2].indent == i))
 				return
 			}
 		}
@@ -627,6 +632,32 @@ func (s *scan) indentation() {
 		} else {
 			opens = l.opens
 		}
+	}
+}
+
+// bareWord reports a line holding a bare value where a key, or in a list
+// an item, is expected: most often "key:value" or "-item" without the
+// space YAML needs after ":" and "-".
+func (s *scan) bareWord(l lineInfo, inList bool) {
+	r := s.lines[l.line-1]
+	word := ""
+	if f := strings.Fields(stripComment(string(r[l.indent:]))); len(f) > 0 {
+		word = f[0]
+	}
+	p := Pos{Line: l.line, Col: l.indent + 1}
+	switch k, v, ok := strings.Cut(word, ":"); {
+	case strings.HasPrefix(word, "-") && len(word) > 1:
+		s.add(fNoColon, p, fmt.Sprintf("%q is not a list item: \"-\" needs a space after it", word),
+			fmt.Sprintf("write - %s", word[1:]))
+	case ok && k != "" && v != "" && !inList:
+		s.add(fNoColon, p, fmt.Sprintf("%q has no space after \":\"", word),
+			fmt.Sprintf("write %s: %s (a key's \":\" is followed by a space)", k, v))
+	case inList:
+		s.add(fNoColon, p, fmt.Sprintf("%q among the items of a list", word),
+			`start it with "- " to make it an item`)
+	default:
+		s.add(fNoColon, p, fmt.Sprintf("%q is not followed by \":\"", word),
+			"a map entry is written `key: value`; a list item starts with \"- \"")
 	}
 }
 
