@@ -3,14 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/internal/compile"
@@ -19,20 +16,11 @@ import (
 	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
 )
 
-// Reach is a lab's reachability matrix, NAME.reach.yml beside NAME.yml.
-type Reach struct {
-	// Setup are shell commands the test runs before checking (e.g. a veth
-	// standing in for an uplink NIC).
-	Setup  []string `yaml:"setup"`
-	Ping   []Probe  `yaml:"ping"`
-	NoPing []Probe  `yaml:"no-ping"`
-}
-
-// Probe is one ping: from a namespace (or "host") to an address.
-type Probe struct {
-	From string `yaml:"from"`
-	To   string `yaml:"to"`
-}
+// Reach and Probe are a lab's reachability matrix (NAME.reach.yml).
+type (
+	Reach = testlabs.Reach
+	Probe = testlabs.Probe
+)
 
 type bootLab struct {
 	Name  string // file name without .yml
@@ -58,15 +46,8 @@ func bootLabs(t *testing.T, keep func(p *generator.Plan) bool) []bootLab {
 // loadLab compiles a lab and reads its reachability matrix.
 func loadLab(t *testing.T, path string) bootLab {
 	t.Helper()
-	lab := bootLab{Name: strings.TrimSuffix(filepath.Base(path), ".yml"), Path: path, Res: compileExample(t, path)}
-	src, err := os.ReadFile(strings.TrimSuffix(path, ".yml") + ".reach.yml")
-	if err != nil {
-		t.Fatalf("lab %s has no reachability matrix: %v", lab.Name, err)
-	}
-	if err := yaml.Unmarshal(src, &lab.Reach); err != nil {
-		t.Fatalf("%s.reach.yml: %v", lab.Name, err)
-	}
-	return lab
+	return bootLab{Name: strings.TrimSuffix(filepath.Base(path), ".yml"), Path: path, Res: compileExample(t, path),
+		Reach: testlabs.ReadReach(t, path)}
 }
 
 // netgenBinary builds the netgen command once, so that the boot tiers
