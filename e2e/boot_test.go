@@ -268,13 +268,10 @@ func judge(tier string, labs []bootLab, rep report) []string {
 				bad("failed unit: %s", strings.TrimSpace(l))
 			}
 		}
-		for _, problem := range expect.Check(p, obs) {
+		for _, problem := range expect.Check(p, obs, vlans) {
 			bad("%s", problem)
 		}
 		for _, problem := range expect.Leaks(p, obs) {
-			bad("%s", problem)
-		}
-		for _, problem := range expect.CheckVLANs(p, vlans) {
 			bad("%s", problem)
 		}
 		for _, pr := range lab.Reach.Ping {
