@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -73,6 +74,31 @@ func installLabs(t *testing.T, bin, root string, labs []bootLab) {
 		}
 		if stdout.Len() != 0 {
 			t.Errorf("netgen build %s wrote to standard output: %q", lab.Path, stdout.String())
+		}
+	}
+}
+
+// installNetgen puts a static netgen and the labs' files into an image, so
+// that tests run `netgen status` and `netgen test` inside the booted
+// system as a user does: /usr/local/bin/netgen, /root/labs/NAME.yml.
+func installNetgen(t *testing.T, root string, labs []bootLab) {
+	t.Helper()
+	build := exec.Command("go", "build", "-o", filepath.Join(root, "usr/local/bin/netgen"), "../cmd/netgen")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := filepath.Join(root, "root/labs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, lab := range labs {
+		src, err := os.ReadFile(lab.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, lab.Name+".yml"), src, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
