@@ -1,6 +1,8 @@
-// Package status compares a lab's plan with the running system, for
-// `netgen status`, and is the one definition of "as the lab says" that the
-// test tiers use too (internal/testkit/expect adapts what they collect).
+// Package status holds a lab against the running system: Compare, for
+// `netgen status`, is the one definition of "as the lab says" that the test
+// tiers use too (internal/testkit/expect adapts what they collect), and
+// Probe, for `netgen test`, pings what internal/reach derives from inside
+// the namespaces.
 //
 // Every object of the plan (namespace, link with its settings, route,
 // sysctl, unit) is present and as the lab says, different (each property
