@@ -50,6 +50,18 @@ type Expectation struct {
 	Dev string
 	// Why says, for people, why the lab implies it.
 	Why string
+	// Neighbours are the neighbour (ARP, NDP) entries the ping makes on
+	// its way there and back: the kernel's neighbour tables are shared by
+	// every namespace and hold 1024 entries by default, which a full mesh
+	// of a big segment would overflow.
+	Neighbours []Neighbour
+}
+
+// Neighbour is a neighbour entry: a namespace (or Host) resolving an
+// address on a link.
+type Neighbour struct {
+	From string
+	Addr netip.Addr
 }
 
 // Name is how messages name the pair: "netns1 -> 192.168.5.2".
@@ -363,10 +375,15 @@ func (m *model) source(node string, r route, dst netip.Addr) (netip.Addr, bool) 
 	return any, any.IsValid()
 }
 
-// hop is one step of a packet's path, for the explanation.
+// hop is one step of a packet's path: the node that sends it on and the
+// next hop it resolves.
 type hop struct {
 	node string
 	via  netip.Addr
+	// to is the node that takes the packet in; gateway is set when it
+	// is a router, not the destination.
+	to      string
+	gateway bool
 }
 
 // deliver follows a packet for dst sent by node: it returns the node that
@@ -406,9 +423,7 @@ func (m *model) deliver(node string, dst netip.Addr) (string, []hop, bool) {
 		if !found {
 			return "", path, false
 		}
-		if r.via.IsValid() {
-			path = append(path, hop{holder, r.via})
-		}
+		path = append(path, hop{node: node, via: next, to: holder, gateway: r.via.IsValid()})
 		node = holder
 	}
 	return "", path, false
@@ -442,6 +457,9 @@ func (m *model) expect(src string, dst addr) (Expectation, bool) {
 		if ok && back == src {
 			e.Answer = true
 			e.Why = m.explain(src, r, dst, path, rpath)
+			for _, h := range append(path, rpath...) {
+				e.Neighbours = append(e.Neighbours, Neighbour{nodeName(h.node), h.via})
+			}
 			return e, true
 		}
 	}
@@ -462,24 +480,30 @@ func (m *model) expect(src string, dst addr) (Expectation, bool) {
 	if m.leaves(r.dev) && m.leaves(dst.l) {
 		return e, false
 	}
+	e.Neighbours = []Neighbour{{e.From, dst.p.Addr()}}
 	e.Why = fmt.Sprintf("%s is in the subnet of %s (%s) but on another segment: %s, not %s",
 		dst.l.Label(), r.dev.Label(), mine.p.Masked(), m.describe(dst.l), m.describe(r.dev))
 	return e, true
 }
 
 func (m *model) explain(src string, r route, dst addr, path, rpath []hop) string {
-	if len(path) == 0 {
-		s := fmt.Sprintf("%s and %s share %s", r.dev.Label(), dst.l.Label(), m.describe(r.dev))
-		if len(rpath) > 0 {
-			s += fmt.Sprintf(", answer through %s (%s)", rpath[0].via, nodeName(rpath[0].node))
+	gateways := func(p []hop) []string {
+		var out []string
+		for _, h := range p {
+			if h.gateway {
+				out = append(out, fmt.Sprintf("%s (%s)", h.via, nodeName(h.to)))
+			}
 		}
-		return s
+		return out
 	}
-	var hops []string
-	for _, h := range path {
-		hops = append(hops, fmt.Sprintf("%s (%s)", h.via, nodeName(h.node)))
+	if g := gateways(path); len(g) > 0 {
+		return fmt.Sprintf("through %s to %s", strings.Join(g, ", "), dst.l.Label())
 	}
-	return fmt.Sprintf("through %s to %s", strings.Join(hops, ", "), dst.l.Label())
+	s := fmt.Sprintf("%s and %s share %s", r.dev.Label(), dst.l.Label(), m.describe(r.dev))
+	if g := gateways(rpath); len(g) > 0 {
+		s += ", answer through " + strings.Join(g, ", ")
+	}
+	return s
 }
 
 // carrier reports whether a link has a carrier as soon as the lab is up.

@@ -1,10 +1,11 @@
 package reach_test
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -123,6 +124,9 @@ vlans:
 	want(t, got, "a -> 10.1.0.1", true, "its own address")
 	want(t, got, "a -> 10.1.0.3", false, "VLAN 20 of bridge sw, not VLAN 10 of bridge sw")
 	want(t, got, "x -> 10.1.0.2", false, "another segment")
+	if n := fmt.Sprint(got["a -> 10.2.0.1"].Neighbours); n != "[{a 10.1.0.254} {r 10.2.0.1} {c 10.2.0.254} {r 10.1.0.1}]" {
+		t.Errorf("a -> 10.2.0.1 makes neighbour entries %s", n)
+	}
 	// b has no gateway: the reply to c has no way back.
 	none(t, got, "c -> 10.1.0.2")
 	// x is on VLAN 20 with VLAN 10's subnet and no gateway.
@@ -198,7 +202,7 @@ veths:
 `
 	ra := reach.Derive(testlabs.Compile(t, "a.yml", []byte(a)).Plan)
 	rb := reach.Derive(testlabs.Compile(t, "b.yml", []byte(b)).Plan)
-	if !slices.Equal(ra, rb) {
+	if !reflect.DeepEqual(ra, rb) {
 		t.Errorf("order changed the derivation:\n%v\n%v", ra, rb)
 	}
 	if len(ra) != 9 {

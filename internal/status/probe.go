@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +23,9 @@ import (
 type Check struct {
 	reach.Expectation
 	OK bool
+	// Skipped says the pair was not pinged: pinging it too would have
+	// overflowed the kernel's neighbour table (see ProbeOptions.Neighbours).
+	Skipped bool
 	// Detail says what was seen: "answered in 3 ms", "no answer in 10 s",
 	// "the route to 10.0.0.2 leaves through eth1, not eth0".
 	Detail string
@@ -26,11 +33,77 @@ type Check struct {
 
 // ProbeOptions bound a run.
 type ProbeOptions struct {
-	// Timeout is how long an address that must answer has to answer.
+	// Timeout is how long an address that must answer has to answer,
+	// from its first echo request.
 	Timeout time.Duration
 	// Quiet is how long an address that must not answer is listened to
 	// (at most Timeout).
 	Quiet time.Duration
+	// Window is how many addresses are pinged at once over all
+	// namespaces (default 256).
+	Window int
+	// Limit ends the whole run; what has not been pinged by then fails
+	// (default 3 Timeouts).
+	Limit time.Duration
+	// Neighbours is how many neighbour entries the run may make, for
+	// IPv4 and IPv6 (default: half of the kernel's gc_thresh3 of each).
+	Neighbours [2]int
+}
+
+// neighbourBudget is half of what the kernel's neighbour tables hold. The
+// tables are shared by every namespace of the machine, the host's own
+// included, and a new entry past gc_thresh3 (1024 by default) fails with
+// ENOBUFS: a full mesh of 50 namespaces on one bridge (2500 entries) made
+// most pings of the run fail that way on the test machine, and would have
+// kept the host itself from resolving a new neighbour for seconds.
+func neighbourBudget() [2]int {
+	out := [2]int{512, 512}
+	for i, fam := range []string{"ipv4", "ipv6"} {
+		b, err := os.ReadFile("/proc/sys/net/" + fam + "/neigh/default/gc_thresh3")
+		if n, perr := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && perr == nil && n > 1 {
+			out[i] = n / 2
+		}
+	}
+	return out
+}
+
+// choose marks the expectations that are not pinged: in the order of the
+// derivation (by source, then address), a pair is pinged when the
+// neighbour entries it adds still fit the budget. On a big segment this
+// keeps every pair with the first sources (the host first), and then
+// every pair whose entries exist already: a star around the first
+// namespaces rather than a full mesh.
+func choose(out []Check, budget [2]int) int {
+	used := map[reach.Neighbour]bool{}
+	var count [2]int
+	skipped := 0
+	for i := range out {
+		var add [2]int
+		var fresh []reach.Neighbour
+		for _, n := range out[i].Neighbours {
+			if !used[n] && !slices.Contains(fresh, n) {
+				fresh = append(fresh, n)
+				add[family(n.Addr)]++
+			}
+		}
+		if count[0]+add[0] > budget[0] || count[1]+add[1] > budget[1] {
+			out[i].Skipped = true
+			skipped++
+			continue
+		}
+		for _, n := range fresh {
+			used[n] = true
+		}
+		count[0], count[1] = count[0]+add[0], count[1]+add[1]
+	}
+	return skipped
+}
+
+func family(a netip.Addr) int {
+	if a.Is4() {
+		return 0
+	}
+	return 1
 }
 
 // Probe checks expectations from inside their namespaces, all namespaces
@@ -38,39 +111,71 @@ type ProbeOptions struct {
 // route to every address first (a request that would leave through
 // another interface than the lab's is not sent: it could leave the lab),
 // then sends ICMP echo requests from raw sockets, again every 200 ms,
-// until every address that must answer has, and every address that must
-// not has stayed silent for Quiet, or Timeout has passed.
+// until the address answers (or, for one that must not, stays silent for
+// Quiet) or Timeout passes.
+//
+// At most Window addresses are pinged at once over the whole lab. A full
+// mesh of 50 namespaces on one bridge, pinged all at once, failed for most
+// pairs on the test machine: every first ping is an ARP broadcast flooded
+// to every port, 50 × 52 of them at once overflowed the per-CPU backlog
+// (1000 frames), the ARP answers were lost and the neighbours went to
+// FAILED. With a window, each pair costs one resolution and a round trip
+// of milliseconds (docs/performance.md).
 func Probe(exps []reach.Expectation, o ProbeOptions) []Check {
-	bySrc := map[string][]int{}
-	var srcs []string
-	for i, e := range exps {
-		if bySrc[e.From] == nil {
-			srcs = append(srcs, e.From)
-		}
-		bySrc[e.From] = append(bySrc[e.From], i)
+	if o.Window <= 0 {
+		o.Window = 256
+	}
+	if o.Limit <= 0 {
+		o.Limit = 3 * o.Timeout
 	}
 	out := make([]Check, len(exps))
 	for i, e := range exps {
 		out[i].Expectation = e
 	}
+	if o.Neighbours == [2]int{} {
+		o.Neighbours = neighbourBudget()
+	}
+	if n := choose(out, o.Neighbours); n > 0 {
+		for i := range out {
+			if out[i].Skipped {
+				out[i].Detail = fmt.Sprintf("not pinged: pinging every pair would overflow the kernel's neighbour tables, which every namespace shares (a run makes at most %d IPv4 and %d IPv6 entries, half of net.ipv{4,6}.neigh.default.gc_thresh3)", o.Neighbours[0], o.Neighbours[1])
+			}
+		}
+	}
+	bySrc := map[string][]int{}
+	var srcs []string
+	for i, c := range out {
+		if c.Skipped {
+			continue
+		}
+		if bySrc[c.From] == nil {
+			srcs = append(srcs, c.From)
+		}
+		bySrc[c.From] = append(bySrc[c.From], i)
+	}
+	w := &window{slots: make(chan struct{}, o.Window), end: time.Now().Add(o.Limit)}
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8*runtime.GOMAXPROCS(0))
 	for _, src := range srcs {
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			probeFrom(src, bySrc[src], out, o)
+			probeFrom(src, bySrc[src], out, o, w)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
+// window is the number of addresses being pinged at once, and the end of
+// the run.
+type window struct {
+	slots chan struct{}
+	end   time.Time
+}
+
 // probeFrom checks the expectations idx (all from one source), writing
 // into out[idx]; nothing else touches those entries.
-func probeFrom(src string, idx []int, out []Check, o ProbeOptions) {
+func probeFrom(src string, idx []int, out []Check, o ProbeOptions, w *window) {
 	fail := func(format string, args ...any) {
 		for _, i := range idx {
 			out[i].Detail = fmt.Sprintf(format, args...)
@@ -116,7 +221,7 @@ func probeFrom(src string, idx []int, out []Check, o ProbeOptions) {
 		return
 	}
 	defer p.close()
-	p.run(pending, out, o)
+	p.run(pending, out, o, w)
 }
 
 // linkNames maps interface indexes to names.
@@ -245,65 +350,87 @@ func (p *pinger) recv(sock int) (int, netip.Addr, bool) {
 	}
 }
 
-func (p *pinger) run(pending []int, out []Check, o ProbeOptions) {
-	start := time.Now()
+func (p *pinger) run(queue []int, out []Check, o ProbeOptions, w *window) {
 	quiet := min(o.Quiet, o.Timeout)
-	answered := map[int]time.Duration{}
-	mine := map[int]bool{}
-	for _, i := range pending {
-		mine[i] = true
+	type probe struct{ start, sent time.Time }
+	active := map[int]*probe{}
+	finish := func(i int, ok bool, detail string) {
+		out[i].OK, out[i].Detail = ok, detail
+		delete(active, i)
+		<-w.slots
 	}
-	waiting := func() bool {
-		for _, i := range pending {
-			if _, ok := answered[i]; !ok && (out[i].Answer || time.Since(start) < quiet) {
-				return true
+	for len(queue) > 0 || len(active) > 0 {
+		now := time.Now()
+		if now.After(w.end) {
+			for i := range active {
+				finish(i, false, fmt.Sprintf("no answer when the run ended, after %s", now.Sub(active[i].start).Round(100*time.Millisecond)))
 			}
+			for _, i := range queue {
+				out[i].Detail = fmt.Sprintf("not pinged: the run ended after %s with %d addresses still to ping", o.Limit, len(queue))
+			}
+			return
 		}
-		return false
-	}
-	for time.Since(start) < o.Timeout && waiting() {
-		for _, i := range pending {
-			if _, ok := answered[i]; !ok {
+		// Take what the window gives; wait for a slot only when there is
+		// nothing to listen for.
+		for len(queue) > 0 {
+			if len(active) == 0 {
+				select {
+				case w.slots <- struct{}{}:
+				case <-time.After(time.Until(w.end)):
+				}
+				if time.Now().After(w.end) {
+					break
+				}
+			} else {
+				select {
+				case w.slots <- struct{}{}:
+				default:
+					goto started
+				}
+			}
+			active[queue[0]] = &probe{start: time.Now()}
+			queue = queue[1:]
+		}
+	started:
+		for i, pr := range active {
+			age := time.Since(pr.start)
+			switch {
+			case out[i].Answer && age >= o.Timeout:
+				finish(i, false, fmt.Sprintf("no answer in %s, want an answer", o.Timeout))
+			case !out[i].Answer && age >= quiet:
+				finish(i, true, fmt.Sprintf("no answer in %s", quiet))
+			case time.Since(pr.sent) >= 200*time.Millisecond:
 				p.send(i, out[i].To)
+				pr.sent = time.Now()
 			}
 		}
-		round := time.Now().Add(200 * time.Millisecond)
-		for time.Now().Before(round) {
-			fds := []unix.PollFd{{Fd: int32(p.s4), Events: unix.POLLIN}, {Fd: int32(p.s6), Events: unix.POLLIN}}
-			ms := int(time.Until(round).Milliseconds()) + 1
-			if n, err := unix.Poll(fds, ms); err != nil || n == 0 {
+		if len(active) == 0 {
+			continue
+		}
+		fds := []unix.PollFd{{Fd: int32(p.s4), Events: unix.POLLIN}, {Fd: int32(p.s6), Events: unix.POLLIN}}
+		if n, err := unix.Poll(fds, 20); err != nil || n == 0 {
+			continue
+		}
+		for _, fd := range fds {
+			if fd.Revents&unix.POLLIN == 0 {
 				continue
 			}
-			for _, fd := range fds {
-				if fd.Revents&unix.POLLIN == 0 {
+			for {
+				i, src, ok := p.recv(int(fd.Fd))
+				if !ok {
+					break
+				}
+				pr := active[i]
+				if pr == nil || out[i].To != src {
 					continue
 				}
-				for {
-					i, src, ok := p.recv(int(fd.Fd))
-					if !ok {
-						break
-					}
-					if mine[i] && out[i].To == src {
-						if _, seen := answered[i]; !seen {
-							answered[i] = time.Since(start)
-						}
-					}
+				at := time.Since(pr.start).Round(time.Millisecond)
+				if out[i].Answer {
+					finish(i, true, fmt.Sprintf("answered in %s", at))
+				} else {
+					finish(i, false, fmt.Sprintf("answered in %s, want no answer", at))
 				}
 			}
-		}
-	}
-	elapsed := time.Since(start)
-	for _, i := range pending {
-		at, ok := answered[i]
-		switch {
-		case out[i].Answer && ok:
-			out[i].OK, out[i].Detail = true, fmt.Sprintf("answered in %s", at.Round(time.Millisecond))
-		case out[i].Answer:
-			out[i].Detail = fmt.Sprintf("no answer in %s, want an answer", elapsed.Round(100*time.Millisecond))
-		case ok:
-			out[i].Detail = fmt.Sprintf("answered in %s, want no answer", at.Round(time.Millisecond))
-		default:
-			out[i].OK, out[i].Detail = true, fmt.Sprintf("no answer in %s", min(elapsed, quiet).Round(100*time.Millisecond))
 		}
 	}
 }
