@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -165,10 +166,59 @@ func TestApplyLive(t *testing.T) {
 	}
 	check("v2 still whole after a failed write", labs["v2"])
 
+	// netgen status: the lab as built, then broken by hand (a link
+	// deleted, an address changed, a namespace unit stopped), then after
+	// down: every object named, exit 6.
+	if code, out, _ := inContainer(t, c, "netgen status /root/labs/v2.yml"); code != 0 || !strings.Contains(out, "lab evolve: as the lab says") {
+		t.Errorf("netgen status on v2 as built: exit %d, want 0:\n%s", code, out)
+	}
+	dUnit := ""
+	for _, u := range labs["v2"].Res.Plan.Units {
+		if u.Namespace != nil && u.Namespace.Name == "d" {
+			dUnit = u.Name
+		}
+	}
+	for _, cmd := range []string{"ip link del evh0", "ip -n a addr del 10.88.0.11/24 dev eth0", "ip -n a addr add 10.88.0.99/24 dev eth0", "systemctl stop " + dUnit} {
+		if _, stderr, err := c.Exec("sh", "-c", cmd); err != nil {
+			t.Fatalf("%s: %v\n%s", cmd, err, stderr)
+		}
+	}
+	code, out, _ = inContainer(t, c, "netgen status /root/labs/v2.yml")
+	for _, want := range []string{
+		"missing    link evh0 ",
+		"missing    link evh1 ", // the peer goes with it
+		"different  link a:eth0 ",
+		"addresses 10.88.0.99/24, want 10.88.0.11/24",
+		"missing    namespace d ",
+		"missing    link d:eth0 ",
+		"different  unit " + dUnit + " ",
+		"state inactive, want active",
+		"lab evolve: not as the lab says",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("netgen status after breaking v2 by hand: no %q in:\n%s", want, out)
+		}
+	}
+	if code != 6 || strings.Contains(out, "leftover ") {
+		t.Errorf("netgen status after breaking v2 by hand: exit %d, want 6 and no leftover:\n%s", code, out)
+	}
+
 	// down: nothing of evolve is left, the bystander is untouched.
 	code, out, _ = inContainer(t, c, "netgen down evolve 2>&1")
 	if code != 0 {
 		t.Fatalf("netgen down evolve: exit %d\n%s", code, out)
+	}
+	code, out, _ = inContainer(t, c, "netgen status /root/labs/v2.yml --json")
+	var st struct {
+		OK      bool
+		Counts  map[string]int
+		Objects []struct{ Kind, Name, State string }
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("netgen status --json after down: %v\n%s", err, out)
+	}
+	if code != 6 || st.OK || st.Counts["ok"] != 0 || st.Counts["leftover"] != 0 || st.Counts["missing"] != len(st.Objects) {
+		t.Errorf("netgen status after down: exit %d, counts %v, want 6 and every object missing, no leftover:\n%s", code, st.Counts, out)
 	}
 	left, _, _ := c.Exec("sh", "-c", `ls /etc/systemd/network /etc/systemd/system /etc/systemd/system/*.wants | grep evolve; ls /run/netns; ip -o link show | grep -E 'evbr|evh0|evh1|evp'; systemctl list-units --all --plain --no-legend 'netgen-evolve*' | grep -v 'not-found'`)
 	for _, l := range strings.Split(strings.TrimSpace(left), "\n") {

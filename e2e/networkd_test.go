@@ -82,7 +82,7 @@ func TestNetworkdOracle(t *testing.T) {
 				}
 				obs[ns] = links
 			}
-			for _, problem := range expect.Check(res.Plan, obs) {
+			for _, problem := range expect.Check(res.Plan, obs, nil) {
 				t.Errorf("lab %s: %s", name, problem)
 			}
 			for ns, links := range obs {

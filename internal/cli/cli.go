@@ -47,6 +47,9 @@ Usage:
   netgen build LAB [-o NETWORK_DIR] [--unit-dir UNIT_DIR] [--root ROOT] [--no-reload] [--dry-run] [--check]
   netgen validate LAB...
   netgen down LAB [-o NETWORK_DIR] [--unit-dir UNIT_DIR] [--root ROOT] [--no-reload] [--dry-run]
+  netgen status LAB [--json]
+  netgen graph LAB [--format dot|mermaid]
+  netgen test LAB [--json] [--timeout DURATION]
   netgen version
 
 LAB is a file, or - for standard input.
@@ -72,6 +75,12 @@ func Main(args []string, st IO) int {
 		return validate(args[1:], st)
 	case "down":
 		return down(args[1:], st)
+	case "status":
+		return statusCmd(args[1:], st)
+	case "graph":
+		return graphCmd(args[1:], st)
+	case "test":
+		return testCmd(args[1:], st)
 	case "version", "--version", "-V":
 		fmt.Fprintf(st.Out, "netgen %s\n", Version)
 		return ExitOK
