@@ -63,6 +63,20 @@ func perIfName(name string) string {
 	return name
 }
 
+// SysctlLess orders the sysctls of one namespace by their paths: from the
+// most general to the most specific (fewer path components first), then
+// alphabetically. Writing net.ipv4.ip_forward resets every
+// net.ipv4.conf.*.forwarding, and writing a conf.all key resets conf.default
+// too (disable_ipv6, forwarding): written in this order, the more specific
+// key a lab sets is the one that stays.
+func SysctlLess(a, b string) bool {
+	na, nb := strings.Count(a, "/"), strings.Count(b, "/")
+	if na != nb {
+		return na < nb
+	}
+	return a < b
+}
+
 // The kernel's per-namespace net.* sysctls, generated from Debian 12's
 // kernel: see sysctl_keys.txt's header and sysctlkeys_debian_test.go.
 //

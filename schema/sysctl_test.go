@@ -1,6 +1,36 @@
 package schema
 
-import "testing"
+import (
+	"sort"
+	"testing"
+)
+
+// TestSysctlOrder checks the order a namespace's sysctls are written in:
+// the more general key first, so that the more specific one stays.
+func TestSysctlOrder(t *testing.T) {
+	got := []string{
+		"net/ipv6/conf/default/disable_ipv6",
+		"net/ipv4/conf/default/forwarding",
+		"net/ipv4/ip_forward",
+		"net/ipv6/conf/all/disable_ipv6",
+		"net/ipv4/conf/all/forwarding",
+		"net/core/somaxconn",
+	}
+	sort.SliceStable(got, func(i, j int) bool { return SysctlLess(got[i], got[j]) })
+	want := []string{
+		"net/core/somaxconn",
+		"net/ipv4/ip_forward",
+		"net/ipv4/conf/all/forwarding",
+		"net/ipv4/conf/default/forwarding",
+		"net/ipv6/conf/all/disable_ipv6",
+		"net/ipv6/conf/default/disable_ipv6",
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("order %q, want %q", got, want)
+		}
+	}
+}
 
 // TestSysctlKeysEmbedded checks that the embedded key list parses into what
 // validation relies on, per interface keys included.
