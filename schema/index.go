@@ -119,6 +119,8 @@ type Index struct {
 	Order []*Iface
 	// Dups are the interfaces defined a second time, each with the first one.
 	Dups [][2]*Iface
+
+	ports map[Key][]*Iface
 }
 
 // NewIndex builds the index of a lab.
@@ -190,4 +192,19 @@ func (x *Index) NamespaceNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Ports returns the interfaces that are ports of the bridge with this key,
+// in definition order (uplinks matched by MAC are not among them).
+func (x *Index) Ports(bridge Key) []*Iface {
+	if x.ports == nil {
+		x.ports = map[Key][]*Iface{}
+		for _, i := range x.Order {
+			if p := i.Port(); p != nil && p.Bridge.Set {
+				k := Key{i.Key.NS, p.Bridge.Value}
+				x.ports[k] = append(x.ports[k], i)
+			}
+		}
+	}
+	return x.ports[bridge]
 }

@@ -300,3 +300,21 @@ func (v *validator) sysctlValue(s Sysctl, k sysctlKey) {
 		}
 	}
 }
+
+// sysctlInt is the integer value a namespace sets for path, and whether it
+// sets one.
+func (v *validator) sysctlInt(ns, path string) (int64, setSysctl, bool) {
+	s, ok := v.nsSysctls[ns][path]
+	if !ok {
+		return 0, s, false
+	}
+	f := strings.Fields(s.s.Value.Value)
+	if len(f) == 0 {
+		return 0, s, false
+	}
+	n, err := strconv.ParseInt(f[0], 0, 64)
+	if err != nil {
+		return 0, s, false
+	}
+	return n, s, true
+}

@@ -62,6 +62,8 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	}
 	v.uplinks()
 	v.vlans()
+	v.routes()
+	v.ipv6()
 	v.loops()
 	return x
 }
@@ -71,11 +73,19 @@ type addrUse struct {
 	pos Pos
 }
 
+type l3Use struct {
+	key Key
+	l   *L3
+}
+
 type validator struct {
 	lab   *Lab
 	x     *Index
 	d     *diag.List
 	addrs map[netip.Addr]addrUse
+	// l3s is every interface with layer-3 settings, in the order checked:
+	// routes are checked once every address of the lab is known.
+	l3s []l3Use
 	// nsSysctls is what each namespace sets, by path.
 	nsSysctls map[string]map[string]setSysctl
 }
@@ -271,85 +281,6 @@ func NormalMAC(s string) string {
 		return s
 	}
 	return hw.String()
-}
-
-// l3 checks addresses, the gateway and routes of one interface.
-func (v *validator) l3(key Key, l *L3) {
-	for _, a := range l.Addresses {
-		ip := a.Prefix.Addr()
-		switch {
-		case ip.IsUnspecified():
-			v.errorf(a.Pos, "%s is the unspecified address, not an interface address", a.Prefix)
-			continue
-		case ip.IsMulticast():
-			v.errorf(a.Pos, "%s is a multicast address, not an interface address", a.Prefix)
-			continue
-		case a.Prefix.Bits() == 0:
-			v.errorf(a.Pos, "address %s has prefix length 0", a.Prefix).Hint = "did you mean /24 (IPv4) or /64 (IPv6)?"
-			continue
-		}
-		if first, dup := v.addrs[ip]; dup {
-			where := fmt.Sprintf("%s in %s", first.key.If, nsLabel(first.key.NS))
-			if first.key == key {
-				where = "this interface"
-			}
-			v.errorf(a.Pos, "address %s is already on %s", ip, where).Hint = fmt.Sprintf("first given at line %d; every address of a lab is unique", first.pos.Line)
-			continue
-		}
-		v.addrs[ip] = addrUse{key, a.Pos}
-	}
-	if l.Gateway.Set {
-		v.onLink(key, l, l.Gateway, "gateway")
-	}
-	for _, r := range l.Routes {
-		if r.Default && !r.Via.Set {
-			v.errorf(r.ToPos, "a default route needs `via:`").Hint = "or write the destination as 0.0.0.0/0 or ::/0 for a route out of the interface"
-		}
-		if r.Via.Set && !r.Default && r.To.IsValid() && r.Via.Addr.Is4() != r.To.Addr().Is4() {
-			v.errorf(r.Via.Pos, "route to %s (IPv%d) cannot go via %s (IPv%d)", r.To, ipv(r.To.Addr()), r.Via.Addr, ipv(r.Via.Addr))
-		}
-		if r.Metric.Set && (r.Metric.Value < 0 || int64(r.Metric.Value) > 0xffffffff) {
-			v.errorf(r.Metric.Pos, "metric %d is out of range 0-4294967295", r.Metric.Value)
-		}
-		if r.Via.Set {
-			v.onLink(key, l, r.Via, "via")
-		}
-	}
-}
-
-func ipv(a netip.Addr) int {
-	if a.Is4() {
-		return 4
-	}
-	return 6
-}
-
-// OnLink reports whether a gateway lies in a subnet of the interface (IPv6
-// link-local gateways always do).
-func OnLink(l *L3, gw netip.Addr) bool {
-	if gw.Is6() && gw.IsLinkLocalUnicast() {
-		return true
-	}
-	for _, a := range l.Addresses {
-		if a.Prefix.Masked().Contains(gw) {
-			return true
-		}
-	}
-	return false
-}
-
-func (v *validator) onLink(key Key, l *L3, gw IP, what string) {
-	if gw.Addr.IsUnspecified() || gw.Addr.IsMulticast() {
-		v.errorf(gw.Pos, "%s %s is not a unicast address", what, gw.Addr)
-		return
-	}
-	if u, mine := v.addrs[gw.Addr]; mine && u.key == key {
-		v.errorf(gw.Pos, "%s %s is an address of this interface itself", what, gw.Addr)
-		return
-	}
-	if !OnLink(l, gw.Addr) {
-		v.warnf(gw.Pos, "%s %s is outside every subnet of %s", what, gw.Addr, key).Hint = "the route is installed as on-link (the neighbour is assumed reachable on this interface); check the address"
-	}
 }
 
 // port checks the bridge-port settings of an interface.
