@@ -88,18 +88,22 @@ func (i *Iface) MTU() int {
 }
 
 // MAC is the MAC address the lab sets, "" when it leaves it to the kernel.
-func (i *Iface) MAC() string {
+func (i *Iface) MAC() string { return i.MACSetting().Value }
+
+// MACSetting is the interface's `mac:` with its position; unset for an
+// uplink, whose `mac:` matches an existing interface instead.
+func (i *Iface) MACSetting() Str {
 	switch i.Kind {
 	case KindVeth:
-		return i.End.MAC.Value
+		return i.End.MAC
 	case KindBridge:
-		return i.Bridge.MAC.Value
+		return i.Bridge.MAC
 	case KindTap:
-		return i.Tap.MAC.Value
+		return i.Tap.MAC
 	case KindVLAN:
-		return i.VLAN.MAC.Value
+		return i.VLAN.MAC
 	}
-	return ""
+	return Str{}
 }
 
 // External reports whether another program configures the interface.

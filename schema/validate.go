@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -24,7 +25,7 @@ const (
 var (
 	ifNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 	labNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	userRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	userRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 	sysctlRE  = regexp.MustCompile(`^net[./][A-Za-z0-9_./-]+$`)
 	sysValRE  = regexp.MustCompile(`^[A-Za-z0-9_.:,+ -]+$`)
 )
@@ -64,6 +65,7 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	v.vlans()
 	v.routes()
 	v.ipv6()
+	v.macs()
 	v.loops()
 	return x
 }
@@ -142,7 +144,16 @@ func (v *validator) checkIfName(name string, p Pos) bool {
 		v.errorf(p, "interface name %q is reserved: %s", name, why)
 		return false
 	}
+	if allDigits(name) {
+		v.errorf(p, "interface name %q is all digits, which systemd refuses (it reads like an interface index)", name).Hint =
+			fmt.Sprintf("add a letter, e.g. eth%s", name)
+		return false
+	}
 	return true
+}
+
+func allDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // checkRef checks an interface reference: its namespace exists and its
@@ -410,8 +421,9 @@ func (v *validator) tap(t *Tap) {
 		return
 	}
 	for _, s := range []Str{t.User, t.Group} {
-		if s.Set && (len(s.Value) > 32 || !userRE.MatchString(s.Value)) {
-			v.errorf(s.Pos, "%q is not a user or group name (or number)", s.Value)
+		if msg := userGroupProblem(s.Value); s.Set && msg != "" {
+			v.errorf(s.Pos, "%q is not a user or group name or number: %s", s.Value, msg).Hint =
+				"a name starts with a letter or _ and goes on with letters, digits, _ . - (at most 31 bytes); a number is a uid or gid"
 		}
 	}
 	key := t.Name.Key()
@@ -422,8 +434,34 @@ func (v *validator) tap(t *Tap) {
 	}
 }
 
+// userGroupProblem says what is wrong with a tap's `user:` or `group:`, ""
+// when systemd and ip would take it: a uid/gid, or a name by systemd's
+// strict valid_user_group_name rules (letters, digits, _ and -, not first
+// a digit or -, at most 31 bytes), dots allowed too as useradd allows them.
+func userGroupProblem(s string) string {
+	switch {
+	case allDigits(s):
+		n, err := strconv.ParseUint(s, 10, 32)
+		switch {
+		case err != nil || n == 1<<32-1:
+			return "a uid or gid is at most 4294967294"
+		case n == 65535:
+			return "65535 is the 16-bit (uid_t) -1, which systemd refuses"
+		}
+		return ""
+	case s == "":
+		return "it is empty"
+	case len(s) > 31:
+		return fmt.Sprintf("it is %d bytes long, the limit is 31", len(s))
+	case !userRE.MatchString(s):
+		return "it starts with a digit, - or ., or has a character other than letters, digits, _ . -"
+	}
+	return ""
+}
+
 func (v *validator) uplinks() {
 	macs := map[string]Pos{}
+	owners := v.macOwners()
 	for _, u := range v.lab.Uplinks {
 		switch {
 		case u.Interface.Set && u.MAC.Set:
@@ -444,14 +482,106 @@ func (v *validator) uplinks() {
 			m := NormalMAC(u.MAC.Value)
 			if first, dup := macs[m]; dup {
 				v.errorf(u.MAC.Pos, "uplink MAC %s is already used (line %d)", u.MAC.Value, first.Line)
+			} else if i := owners[m]; i != nil {
+				v.errorf(u.MAC.Pos, "uplink MAC %s is also the MAC of %s (line %d): the uplink's .network would match that link too", u.MAC.Value, i.Key, i.MACSetting().Pos.Line).Hint =
+					"match the uplink by `interface: NAME`, or give the lab's link another MAC"
 			}
 			macs[m] = u.MAC.Pos
 			key = Key{"", "uplink " + m}
 		}
 		v.mtu(u.MTU)
 		v.port(key, &u.Port, nil)
+		if u.MAC.Set && u.VLAN != nil {
+			v.macUplinkVLAN(u)
+		}
 		if !u.Bridge.Set && !v.hasVLANChild(key) {
 			v.warnf(u.Pos, "uplink %s joins no bridge and carries no VLAN: netgen only takes it out of other configuration", key.If).Hint = "add `bridge:`, or a vlan with this uplink as its parent"
+		}
+	}
+}
+
+// macUplinkVLAN refuses port VLANs on an uplink matched by MAC that need
+// the bridge's default PVID taken off the port: networkd 252 adds port VLANs
+// but never removes the one the kernel gives every new port, and the unit
+// that does it for other ports needs the interface's name. The default VLAN
+// would stay untagged on the port beside the lab's, and its frames would
+// cross between the VLANs.
+func (v *validator) macUplinkVLAN(u *Uplink) {
+	b, ok := v.x.Bridges[Key{"", u.Bridge.Value}]
+	if !ok || !b.VLANFiltering.Value {
+		return
+	}
+	def := b.PVID()
+	if !dropsDefaultPVID(u.VLAN, def) {
+		return
+	}
+	v.errorf(u.VLAN.Pos, "an uplink matched by `mac:` keeps bridge %q's default VLAN %d untagged, which these port VLANs must drop: its frames would cross into the lab's VLANs", b.Name.Value, def).Hint =
+		"match the uplink by `interface: NAME` (netgen then removes the default VLAN from the port)"
+}
+
+// dropsDefaultPVID reports whether a port must lose the bridge's default
+// PVID def: it is not the port's untagged VLAN and no trunk entry carries
+// it (the generator's portVLANs makes the same choice).
+func dropsDefaultPVID(pv *PortVLAN, def int) bool {
+	native := def
+	switch {
+	case pv.Access.Set:
+		native = pv.Access.Value
+	case pv.Native.Set:
+		native = pv.Native.Value
+	}
+	if def == 0 || def == native {
+		return false
+	}
+	for _, r := range pv.Trunk {
+		if r.From <= def && def <= r.To {
+			return false
+		}
+	}
+	return true
+}
+
+// macOwners maps each MAC the lab sets (normalized) to the interface that
+// sets it first in the file.
+func (v *validator) macOwners() map[string]*Iface {
+	owners := map[string]*Iface{}
+	for _, i := range v.x.Order {
+		m := i.MACSetting()
+		if !m.Set {
+			continue
+		}
+		if hw, err := net.ParseMAC(m.Value); err != nil || len(hw) != 6 {
+			continue
+		}
+		n := NormalMAC(m.Value)
+		if first := owners[n]; first == nil || m.Pos.Before(first.MACSetting().Pos) {
+			owners[n] = i
+		}
+	}
+	return owners
+}
+
+// macs refuses a MAC address given to two interfaces: on one segment they
+// would take each other's frames, and switches and neighbour tables would
+// flap between them.
+func (v *validator) macs() {
+	owners := v.macOwners()
+	for _, i := range v.x.Order {
+		m := i.MACSetting()
+		if !m.Set {
+			continue
+		}
+		if hw, err := net.ParseMAC(m.Value); err != nil || len(hw) != 6 {
+			continue
+		}
+		first := owners[NormalMAC(m.Value)]
+		if first == i {
+			continue
+		}
+		dg := v.errorf(m.Pos, "MAC address %s is already the MAC of %s (line %d)", m.Value, first.Key, first.MACSetting().Pos.Line)
+		dg.Hint = "every interface of a lab needs its own MAC"
+		if i.Kind == KindVLAN && i.VLAN.Parent.Key() == first.Key {
+			dg.Hint = "remove the VLAN's `mac:`: a VLAN takes its parent's MAC when it sets none"
 		}
 	}
 }
@@ -519,6 +649,10 @@ func (v *validator) vlans() {
 			}
 		}
 		key := vl.Key()
+		if vl.Bridge.Set && v.onBridge(parent, vl.Bridge.Value) {
+			v.errorf(vl.Bridge.Pos, "VLAN %s sits on bridge %q and cannot also be its port", key, vl.Bridge.Value).Hint =
+				"the kernel refuses to make a link a port of a bridge it is stacked on; use a port VLAN (`vlan:` on the bridge's ports) or another bridge"
+		}
 		v.port(key, &vl.Port, &vl.L3)
 		if !vl.Bridge.Set {
 			v.l3(key, &vl.L3)
@@ -527,6 +661,26 @@ func (v *validator) vlans() {
 			v.errorf(vl.Parent.Pos, "VLAN %s is stacked on itself through its parents", name)
 		}
 	}
+}
+
+// onBridge reports whether the interface is bridge br (of its namespace) or
+// a VLAN stacked on it.
+func (v *validator) onBridge(i *Iface, br string) bool {
+	for n := 0; n <= len(v.lab.VLANs); n++ {
+		switch i.Kind {
+		case KindBridge:
+			return i.Key.If == br
+		case KindVLAN:
+			p, ok := v.x.Ifaces[i.VLAN.Parent.Key()]
+			if !ok {
+				return false
+			}
+			i = p
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // parentMTU is the MTU a VLAN's parent will have: the lab's, or 1500 for a
