@@ -286,7 +286,9 @@ func (v *validator) gateway(u l3Use, gw IP, what string, bcast map[nsAddr]Addres
 			fmt.Sprintf("the hosts of %s are %s to %s", b.Prefix.Masked(), b.Prefix.Masked().Addr().Next(), a.Prev())
 		return false
 	}
-	if own, mine := v.addrs[a]; mine && own.key.NS == u.key.NS {
+	// An IPv6 link-local gateway is a neighbour on this link: the same
+	// address on another link of the namespace is another host.
+	if own, mine := v.addrs[a]; mine && own.key.NS == u.key.NS && (own.key == u.key || !(a.Is6() && a.IsLinkLocalUnicast())) {
 		if own.key == u.key {
 			v.errorf(gw.Pos, "%s %s is an address of this interface itself", what, a)
 		} else {
