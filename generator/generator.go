@@ -540,9 +540,20 @@ func (g *gen) sysctls() {
 			}
 		}
 		names := byNS[name]
+		type entry struct {
+			sc    Sysctl
+			iface string
+		}
+		list := make([]entry, 0, len(ns.Sysctls))
 		for _, s := range ns.Sysctls {
 			path, iface := schema.SysctlPath(s.Key.Value, names)
-			sc := Sysctl{NS: name, Path: path, Value: s.Value.Value}
+			list = append(list, entry{Sysctl{NS: name, Path: path, Value: s.Value.Value}, iface})
+		}
+		// The lab's key order must not show in the output, and the order
+		// matters to the kernel (see schema.SysctlLess).
+		sort.SliceStable(list, func(i, j int) bool { return schema.SysctlLess(list[i].sc.Path, list[j].sc.Path) })
+		for _, e := range list {
+			sc, iface := e.sc, e.iface
 			if iface == "" {
 				u := g.nsUnit(name)
 				u.Namespace.Sysctls = append(u.Namespace.Sysctls, sc)

@@ -278,28 +278,30 @@ func assertReparses(t testing.TB, f render.File) {
 	}
 }
 
-// permute reorders the keys of every mapping of a YAML document.
+// permute reorders the keys of every mapping of a YAML document, nested
+// ones included, however deep: randomly, or reversed when rng is nil (then
+// every mapping with two keys or more changes order).
 func permute(t testing.TB, src []byte, rng *rand.Rand) []byte {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		t.Fatal(err)
 	}
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n.Kind == yaml.MappingNode {
-			pairs := len(n.Content) / 2
-			perm := rng.Perm(pairs)
-			c := make([]*yaml.Node, 0, len(n.Content))
-			for _, p := range perm {
-				c = append(c, n.Content[2*p], n.Content[2*p+1])
-			}
-			n.Content = c
+	walkMaps(&doc, "", func(n *yaml.Node, _ string) {
+		pairs := len(n.Content) / 2
+		order := make([]int, pairs)
+		for i := range order {
+			order[i] = pairs - 1 - i
 		}
-		for _, c := range n.Content {
-			walk(c)
+		if rng != nil {
+			order = rng.Perm(pairs)
 		}
-	}
-	walk(&doc)
+		c := make([]*yaml.Node, 0, len(n.Content))
+		for _, p := range order {
+			c = append(c, n.Content[2*p], n.Content[2*p+1])
+		}
+		n.Content = c
+	})
+	anchorsFirst(&doc)
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
 		t.Fatal(err)
@@ -307,19 +309,146 @@ func permute(t testing.TB, src []byte, rng *rand.Rand) []byte {
 	return out
 }
 
-// TestDeterministic builds every example twice and with its map keys in
-// several other orders: the bytes never change.
+// anchorsFirst moves each anchored node to where the document now uses it
+// first, and an alias to where it was: YAML defines an anchor before its
+// aliases, and reordering keys can put an alias first. Every place still
+// holds the same value.
+func anchorsFirst(doc *yaml.Node) {
+	slots := map[*yaml.Node]**yaml.Node{}
+	var find func(n *yaml.Node)
+	find = func(n *yaml.Node) {
+		for i, c := range n.Content {
+			if c.Anchor != "" {
+				slots[c] = &n.Content[i]
+			}
+			find(c)
+		}
+	}
+	find(doc)
+	defined := map[*yaml.Node]bool{}
+	var visit func(slot **yaml.Node)
+	visit = func(slot **yaml.Node) {
+		n := *slot
+		if n.Kind == yaml.AliasNode {
+			if defined[n.Alias] {
+				return
+			}
+			*slots[n.Alias] = n
+			*slot = n.Alias
+			n = n.Alias
+		}
+		defined[n] = true
+		for i := range n.Content {
+			visit(&n.Content[i])
+		}
+	}
+	for i := range doc.Content {
+		visit(&doc.Content[i])
+	}
+}
+
+// walkMaps calls f on every mapping node under n, children before their
+// parent, with the mapping's shape: its path in the lab with list indexes
+// as [] and the names the lab chooses (namespaces, bridges, sysctl keys)
+// as *, e.g. "namespaces.*.sysctl" or "veths[].ends[].routes[]".
+func walkMaps(n *yaml.Node, shape string, f func(n *yaml.Node, shape string)) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			walkMaps(c, shape, f)
+		}
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			walkMaps(c, shape+"[]", f)
+		}
+	case yaml.MappingNode:
+		named := shape == "namespaces" || shape == "bridges" || strings.HasSuffix(shape, ".sysctl")
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if named {
+				key = "*"
+			}
+			child := key
+			if shape != "" {
+				child = shape + "." + key
+			}
+			walkMaps(n.Content[i+1], child, f)
+		}
+		f(n, shape)
+	}
+}
+
+// keyOrderLab has every kind of map of the format, each with two keys or
+// more, so that the key-order test reorders every one of them.
+const keyOrderLab = "testdata/every-map.yml"
+
+// mapShapes is every kind of map the lab format has (see walkMaps). A new
+// kind of map gets its line here and its place in keyOrderLab.
+var mapShapes = []string{
+	"",                        // the lab
+	"namespaces",              // name → namespace
+	"namespaces.*",            // a namespace
+	"namespaces.*.sysctl",     // key → value
+	"bridges",                 // name → bridge
+	"bridges.*",               // a bridge
+	"bridges.*.routes[]",      // a route
+	"veths[]",                 // a veth in the map form
+	"veths[].ends[]",          // an end of the map form
+	"veths[].ends[].routes[]", // a route of an end
+	"veths[][]",               // an end of the list form
+	"veths[][].vlan",          // port VLANs
+	"vlans[]",                 // a VLAN
+	"vlans[].routes[]",        // a route of a VLAN
+	"vlans[].vlan",            // port VLANs of a VLAN
+	"taps[]",                  // a tap
+	"taps[].vlan",             // port VLANs of a tap
+	"uplinks[]",               // an uplink
+	"uplinks[].vlan",          // port VLANs of an uplink
+}
+
+// TestKeyOrderLabHasEveryMap checks keyOrderLab: every kind of map of the
+// format is in it, and each of its maps has two keys or more (a map of one
+// key has one order).
+func TestKeyOrderLabHasEveryMap(t *testing.T) {
+	src, err := os.ReadFile(keyOrderLab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	walkMaps(&doc, "", func(n *yaml.Node, shape string) {
+		seen[shape] = true
+		if len(n.Content) < 4 {
+			t.Errorf("%s:%d: the map at %q has one key: give it another, so that reordering it means something", keyOrderLab, n.Line, shape)
+		}
+	})
+	for _, s := range mapShapes {
+		if !seen[s] {
+			t.Errorf("%s has no map at %q", keyOrderLab, s)
+		}
+	}
+}
+
+// TestDeterministic builds every example and keyOrderLab twice, with every
+// map's keys reversed and in several random orders: the bytes never change.
 func TestDeterministic(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	for _, path := range examples(t) {
+	for _, path := range append(examples(t), keyOrderLab) {
 		src, _ := os.ReadFile(path)
 		name := filepath.Base(path)
 		want := archive(t, mustCompile(t, name, src))
 		if again := archive(t, mustCompile(t, name, src)); !bytes.Equal(want, again) {
 			t.Errorf("%s: two builds differ", name)
 		}
-		for i := 0; i < 5; i++ {
-			p := permute(t, src, rng)
+		for i := 0; i < 6; i++ {
+			r := rng
+			if i == 0 {
+				r = nil
+			}
+			p := permute(t, src, r)
 			if got := archive(t, mustCompile(t, name, p)); !bytes.Equal(want, got) {
 				t.Errorf("%s: output depends on key order; permuted lab:\n%s\n%s", name, p, lineDiff(string(want), string(got)))
 			}
