@@ -76,12 +76,12 @@ type List struct {
 // The second argument is not kept: the position already names the value,
 // and a path such as "veths[2].ends[0]" was shown nowhere. It stays only
 // while callers still pass it ("").
-func (l *List) Errorf(pos Pos, _, format string, args ...any) *Diagnostic {
+func (l *List) Errorf(pos Pos, format string, args ...any) *Diagnostic {
 	return l.add(Error, pos, fmt.Sprintf(format, args...))
 }
 
 // Warnf records a warning at pos; see Errorf for the unused second argument.
-func (l *List) Warnf(pos Pos, _, format string, args ...any) *Diagnostic {
+func (l *List) Warnf(pos Pos, format string, args ...any) *Diagnostic {
 	return l.add(Warning, pos, fmt.Sprintf(format, args...))
 }
 

@@ -12,11 +12,11 @@ import (
 // through two aliases) is neither printed nor counted twice.
 func TestCountMatchesRender(t *testing.T) {
 	l := &List{File: "lab.yml"}
-	l.Errorf(Pos{3, 20}, "", "loopback must be true or false")
-	l.Errorf(Pos{3, 20}, "", "loopback must be true or false")
-	l.Warnf(Pos{1, 1}, "", "w")
-	l.Warnf(Pos{1, 1}, "", "w")
-	l.Errorf(Pos{3, 20}, "", "another problem at the same place")
+	l.Errorf(Pos{3, 20}, "loopback must be true or false")
+	l.Errorf(Pos{3, 20}, "loopback must be true or false")
+	l.Warnf(Pos{1, 1}, "w")
+	l.Warnf(Pos{1, 1}, "w")
+	l.Errorf(Pos{3, 20}, "another problem at the same place")
 	e, w := l.Count()
 	if e != 2 || w != 1 {
 		t.Errorf("Count() = %d errors, %d warnings; want 2, 1", e, w)
@@ -63,7 +63,7 @@ func TestLines(t *testing.T) {
 func TestRenderControlCharacters(t *testing.T) {
 	src := []byte("name: a\x1b[2Jb\xffc\td\n")
 	l := &List{File: "lab.yml"}
-	l.Errorf(Pos{1, 16}, "", "here") // the d: yaml.v3 counts one column per rune
+	l.Errorf(Pos{1, 16}, "here") // the d: yaml.v3 counts one column per rune
 
 	var out bytes.Buffer
 	l.Render(&out, src)

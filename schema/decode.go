@@ -98,7 +98,7 @@ type decoder struct {
 
 // errorf records an error at p.
 func (d *decoder) errorf(p Pos, format string, args ...any) *diag.Diagnostic {
-	return d.diags.Errorf(p, "", format, args...)
+	return d.diags.Errorf(p, format, args...)
 }
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -564,7 +564,7 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 		return true
 	})
 	if !lab.Version.Set && !hasKey(n, "version") {
-		d.diags.Errorf(pos(n), "version", "the lab has no `version`").Hint = "add `version: 1` as the first line"
+		d.diags.Errorf(pos(n), "the lab has no `version`").Hint = "add `version: 1` as the first line"
 	}
 }
 

@@ -93,11 +93,11 @@ type validator struct {
 }
 
 func (v *validator) errorf(p Pos, format string, args ...any) *diag.Diagnostic {
-	return v.d.Errorf(p, "", format, args...)
+	return v.d.Errorf(p, format, args...)
 }
 
 func (v *validator) warnf(p Pos, format string, args ...any) *diag.Diagnostic {
-	return v.d.Warnf(p, "", format, args...)
+	return v.d.Warnf(p, format, args...)
 }
 
 func (v *validator) top() {
@@ -172,9 +172,7 @@ func (v *validator) checkRef(r Ref) bool {
 				v.errorf(r.NSPos, "%s", msg)
 			} else {
 				dg := v.errorf(r.NSPos, "namespace %q is not defined", r.NS)
-				if s := diag.Suggest(r.NS, v.x.NamespaceNames()); s != "" {
-					dg.Hint = fmt.Sprintf("did you mean %q?", s)
-				} else {
+				if dg.Hint = diag.DidYouMean(r.NS, v.x.NamespaceNames()); dg.Hint == "" {
 					dg.Hint = fmt.Sprintf("declare it under `namespaces:` (%s: {})", r.NS)
 				}
 			}
@@ -210,9 +208,7 @@ func (v *validator) bridge(b *Bridge) {
 	if b.Namespace.Set && b.Namespace.Value != "" {
 		if _, ok := v.x.Namespaces[b.Namespace.Value]; !ok {
 			dg := v.errorf(b.Namespace.Pos, "namespace %q is not defined", b.Namespace.Value)
-			if s := diag.Suggest(b.Namespace.Value, v.x.NamespaceNames()); s != "" {
-				dg.Hint = fmt.Sprintf("did you mean %q?", s)
-			}
+			dg.Hint = diag.DidYouMean(b.Namespace.Value, v.x.NamespaceNames())
 		}
 	}
 	stp := b.STP.Value
@@ -315,9 +311,7 @@ func (v *validator) port(key Key, p *Port, l3 *L3) {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			if s := diag.Suggest(name, names); s != "" {
-				dg.Hint = fmt.Sprintf("did you mean %q?", s)
-			} else {
+			if dg.Hint = diag.DidYouMean(name, names); dg.Hint == "" {
 				dg.Hint = fmt.Sprintf("declare it under `bridges:` (%s: {})", name)
 			}
 		}
@@ -495,7 +489,7 @@ func (v *validator) uplinks() {
 			v.macUplinkVLAN(u)
 		}
 		if !u.Bridge.Set && !v.hasVLANChild(key) {
-			v.warnf(u.Pos, "uplink %s joins no bridge and carries no VLAN: netgen only takes it out of other configuration", key.If).Hint = "add `bridge:`, or a vlan with this uplink as its parent"
+			v.warnf(u.Pos, "uplink %s joins no bridge and carries no VLAN: netgen only takes it out of other configuration", u.describe()).Hint = "add `bridge:`, or a vlan with this uplink as its parent"
 		}
 	}
 }
