@@ -44,7 +44,7 @@ func snapshot(t *testing.T, c *testbed.Container, l bootLab) string {
 		}
 	}
 	script := fmt.Sprintf(`
-for f in /etc/systemd/network/*netgen-%[1]s* /etc/systemd/system/netgen-%[1]s* /etc/systemd/system/*.wants/netgen-%[1]s*; do
+for f in /etc/systemd/network/50-netgen-%[1]s_* /etc/systemd/system/netgen-%[1]s_* /etc/systemd/system/netgen-%[1]s.target* /etc/systemd/system/*.wants/netgen-%[1]s_* /etc/systemd/system/*.wants/netgen-%[1]s.target; do
   [ -e "$f" ] && stat -c '%%n %%i %%Y' "$f"
 done
 for l in %[2]s; do ip -o link show dev $l 2>&1 | awk '{print "host", $1, $2}'; done
@@ -52,7 +52,7 @@ for ns in %[3]s; do
   ip -n $ns -o link show 2>&1 | awk -v ns=$ns '{print ns, $1, $2}'
   stat -L -c "netns %%n %%i" /run/netns/$ns 2>&1
 done
-systemctl show -p Id -p ActiveEnterTimestampMonotonic $(cd /etc/systemd/system && ls -d netgen-%[1]s* 2>/dev/null | grep -v wants)
+systemctl show -p Id -p ActiveEnterTimestampMonotonic $(cd /etc/systemd/system && ls -d netgen-%[1]s_* netgen-%[1]s.target 2>/dev/null)
 `, lab, strings.Join(host, " "), strings.Join(nss, " "))
 	out, stderr, err := c.Exec("sh", "-c", script)
 	if err != nil {
@@ -117,7 +117,7 @@ func TestApplyLive(t *testing.T) {
 	bystander := snapshot(t, c, labs["bystander"])
 
 	out := mustBuild("v2")
-	for _, want := range []string{"re-creating evbr", "stopping netgen-evolve-ns-c.service"} {
+	for _, want := range []string{"re-creating evbr", "stopping netgen-evolve_ns-c.service"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("apply v2 did not say %q:\n%s", want, out)
 		}
@@ -141,7 +141,7 @@ func TestApplyLive(t *testing.T) {
 	if code, out, _ := inContainer(t, c, "netgen build /root/labs/v2.yml --check"); code != 0 {
 		t.Errorf("--check on the applied lab: exit %d, want 0\n%s", code, out)
 	}
-	if code, out, _ := inContainer(t, c, "netgen build /root/labs/v1.yml --check"); code != 5 || !strings.Contains(out, "start netgen-evolve-ns-c.service") {
+	if code, out, _ := inContainer(t, c, "netgen build /root/labs/v1.yml --check"); code != 5 || !strings.Contains(out, "start netgen-evolve_ns-c.service") {
 		t.Errorf("--check against v1: exit %d, want 5, and the actions listed:\n%s", code, out)
 	}
 	if code, out, _ := inContainer(t, c, "netgen build /root/labs/v1.yml --dry-run"); code != 0 || !strings.Contains(out, "+Address=10.88.0.1/24") && !strings.Contains(out, "10.88.0.1/24") || !strings.Contains(out, "would re-create device evbr") {
@@ -183,7 +183,7 @@ func TestApplyLive(t *testing.T) {
 
 	// A unit that fails to start: named, with the command to read why.
 	code, out, _ = inContainer(t, c, "netgen build /root/labs/failing.yml 2>&1")
-	if code != 4 || !strings.Contains(out, "netgen-failing-ns-fx.service") || !strings.Contains(out, "journalctl -u netgen-failing-ns-fx.service") {
+	if code != 4 || !strings.Contains(out, "netgen-failing_ns-fx.service") || !strings.Contains(out, "journalctl -u netgen-failing_ns-fx.service") {
 		t.Errorf("a lab whose unit fails: exit %d, want 4 and the unit with its journalctl command:\n%s", code, out)
 	}
 	inContainer(t, c, "netgen down failing")
@@ -195,7 +195,7 @@ func TestApplyLive(t *testing.T) {
 	if code != 4 || !strings.Contains(out, "D-Bus") {
 		t.Errorf("build without D-Bus: exit %d, want 4 and a message about D-Bus:\n%s", code, out)
 	}
-	if o, _, err := c.Exec("test", "-e", "/etc/systemd/network/50-netgen-evolve-bridge-evbr.netdev"); err != nil {
+	if o, _, err := c.Exec("test", "-e", "/etc/systemd/network/50-netgen-evolve_bridge-evbr.netdev"); err != nil {
 		t.Errorf("build without D-Bus did not write the files: %v %s", err, o)
 	}
 }

@@ -180,7 +180,7 @@ func Scan(d Dirs, lab string) *Record {
 	if ents, err := os.ReadDir(d.host(d.Network)); err == nil {
 		for _, e := range ents {
 			p := filepath.Join(d.Network, e.Name())
-			if !strings.HasPrefix(e.Name(), render.Prefix+lab+"-") || !ownedBy(d.host(p), lab) {
+			if !strings.HasPrefix(e.Name(), render.Prefix+lab+"_") || !ownedBy(d.host(p), lab) {
 				continue
 			}
 			r.Files = append(r.Files, p)
@@ -206,10 +206,10 @@ func Scan(d Dirs, lab string) *Record {
 						r.Links = append(r.Links, lp)
 					}
 				}
-			case (e.Name() == prefix+".target" || strings.HasPrefix(e.Name(), prefix+"-")) && ownedBy(d.host(p), lab):
+			case (e.Name() == prefix+".target" || strings.HasPrefix(e.Name(), prefix+"_")) && ownedBy(d.host(p), lab):
 				r.Files = append(r.Files, p)
 				r.Units = append(r.Units, e.Name())
-				if ns, ok := strings.CutPrefix(e.Name(), prefix+"-ns-"); ok {
+				if ns, ok := strings.CutPrefix(e.Name(), prefix+"_ns-"); ok {
 					r.Namespaces = append(r.Namespaces, strings.TrimSuffix(ns, ".service"))
 				}
 			}
