@@ -68,7 +68,8 @@ systemctl show -p Id -p ActiveEnterTimestampMonotonic $(cd /etc/systemd/system &
 // bridge's STP switched on, MTUs changed) and check the live system equals
 // it without a reboot; apply it again and check nothing at all changed;
 // --check and --dry-run; a write failure leaves the previous files intact;
-// down removes everything of the lab and nothing of the bystander.
+// down removes everything of the lab and nothing of the bystander, whose
+// name (evolve-by) starts with the lab's.
 func TestApplyLive(t *testing.T) {
 	testbed.RequireBoot(t)
 	img := testbed.EnsureImage(t)
@@ -171,11 +172,16 @@ func TestApplyLive(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("netgen down evolve: exit %d\n%s", code, out)
 	}
-	left, _, _ := c.Exec("sh", "-c", `ls /etc/systemd/network /etc/systemd/system /etc/systemd/system/*.wants | grep evolve; ls /run/netns; ip -o link show | grep -E 'evbr|evh0|evh1|evp'; systemctl list-units --all --plain --no-legend 'netgen-evolve*' | grep -v 'not-found'`)
+	// The bystander is lab "evolve-by": under the old names its files and
+	// units started with evolve's prefix.
+	left, _, _ := c.Exec("sh", "-c", `ls /etc/systemd/network /etc/systemd/system /etc/systemd/system/*.wants | grep evolve | grep -v evolve-by; ls /run/netns; ip -o link show | grep -E 'evbr|evh0|evh1|evp'; systemctl list-units --all --plain --no-legend 'netgen-evolve_*' 'netgen-evolve.target' | grep -v 'not-found'`)
 	for _, l := range strings.Split(strings.TrimSpace(left), "\n") {
 		if l != "" && !strings.HasPrefix(l, "by") {
 			t.Errorf("left after down: %s", l)
 		}
+	}
+	if code, out, _ := inContainer(t, c, "netgen down evolve 2>&1"); code != 0 || !strings.Contains(out, "not installed") {
+		t.Errorf("a second netgen down evolve: exit %d, want 0 and \"not installed\"\n%s", code, out)
 	}
 	if after := snapshot(t, c, labs["bystander"]); after != bystander {
 		t.Errorf("the bystander lab changed:\n--- before\n%s--- after\n%s", bystander, after)

@@ -21,6 +21,7 @@ func (e *usageError) Error() string { return e.msg }
 func exitCode(err error) int {
 	var usage *usageError
 	var root *install.RootError
+	var conflict *install.ConflictError
 	var sys *apply.Error
 	switch {
 	case errors.As(err, &usage):
@@ -29,7 +30,10 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &sys):
 		return ExitApply
+	case errors.As(err, &conflict), errors.As(err, &root):
+		return ExitWrite
 	}
+	// The rest are the file system's (permission, read-only, full disk).
 	return ExitWrite
 }
 
