@@ -15,6 +15,7 @@ import (
 	"github.com/netgen-lab/netgen/internal/testkit/expect"
 	"github.com/netgen-lab/netgen/internal/testkit/oracle"
 	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
+	"github.com/netgen-lab/netgen/names"
 )
 
 // Reach and Probe are a lab's reachability matrix (NAME.reach.yml).
@@ -290,7 +291,7 @@ func judge(tier string, labs []bootLab, rep report) []string {
 			bad("%s is %q, want active", p.Target, active[p.Target])
 		}
 		for _, l := range strings.Split(rep["failed"], "\n") {
-			if strings.Contains(l, "netgen-"+p.Lab) {
+			if mentionsUnit(l, p.Lab) {
 				bad("failed unit: %s", strings.TrimSpace(l))
 			}
 		}
@@ -321,6 +322,13 @@ func judge(tier string, labs []bootLab, rep report) []string {
 	return out
 }
 
+// mentionsUnit reports whether text names one of lab's units or files
+// (netgen-LAB_..., 50-netgen-LAB_..., netgen-LAB.target), and no other
+// lab's ("fun" is not "fun-2").
+func mentionsUnit(text, lab string) bool {
+	return strings.Contains(text, names.UnitPrefix+lab+"_") || strings.Contains(text, names.Target(lab))
+}
+
 func nsLabel(ns string) string {
 	if ns == "" {
 		return "-"
@@ -332,7 +340,7 @@ func nsLabel(ns string) string {
 // about the lab: one of its files or units, or one of its host links as
 // networkd names them ("vmh1: ...").
 func mentionsLab(line string, p *generator.Plan) bool {
-	if strings.Contains(line, "netgen-"+p.Lab) {
+	if mentionsUnit(line, p.Lab) {
 		return true
 	}
 	if !strings.Contains(line, "systemd-networkd[") {

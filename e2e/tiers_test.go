@@ -99,8 +99,8 @@ func TestBootNspawn(t *testing.T) {
 	// A namespace unit with link units (netns3 holds brx) and one whose
 	// veths end on a host bridge (guest1, on virbr14).
 	for _, u := range []struct{ lab, unit string }{
-		{"classic", "netgen-fun-ns-netns3.service"},
-		{"host-veth", "netgen-hostveth-ns-guest1.service"},
+		{"classic", "netgen-fun_ns-netns3.service"},
+		{"host-veth", "netgen-hostveth_ns-guest1.service"},
 	} {
 		if _, stderr, err := c.Exec("systemctl", "restart", u.unit); err != nil {
 			t.Fatalf("systemctl restart %s: %v\n%s", u.unit, err, stderr)
@@ -114,7 +114,7 @@ func TestBootNspawn(t *testing.T) {
 
 	// Stop guest1: its namespace and every link it owned disappear, host
 	// side included, while the rest of its lab keeps working.
-	unit := "netgen-hostveth-ns-guest1.service"
+	unit := "netgen-hostveth_ns-guest1.service"
 	if _, stderr, err := c.Exec("systemctl", "stop", unit); err != nil {
 		t.Fatalf("systemctl stop %s: %v\n%s", unit, err, stderr)
 	}

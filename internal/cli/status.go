@@ -67,7 +67,7 @@ func statusCmd(args []string, st IO) int {
 // previous is what the lab's last build put here: its record, and the
 // files that name the lab where the record is gone.
 func previous(lab string) status.Previous {
-	dirs := install.Dirs{}.Resolve()
+	dirs, _ := install.Dirs{}.Resolve() // without a root, Resolve cannot fail
 	var p status.Previous
 	recs := []*install.Record{install.Scan(dirs, lab)}
 	if rec, err := install.ReadRecord(dirs, lab); err == nil {

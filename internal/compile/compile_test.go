@@ -44,7 +44,11 @@ func archive(t testing.TB, res *compile.Result) []byte {
 		a.Files = append(a.Files, txtar.File{Name: f.Dir.String() + "/" + f.Name, Data: f.Data})
 	}
 	var links bytes.Buffer
-	for _, l := range install.EnableLinks(res.Plan, install.Dirs{Network: "/etc/systemd/network", Unit: "/etc/systemd/system"}) {
+	enable, err := install.EnableLinks(res.Plan, install.Dirs{Network: "/etc/systemd/network", Unit: "/etc/systemd/system"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range enable {
 		fmt.Fprintf(&links, "%s -> %s\n", l.Path, l.Target)
 	}
 	if links.Len() > 0 {
