@@ -287,6 +287,8 @@ func (s setSysctls) sh() []string {
 // waitForBridges waits for the unit's host bridges: nothing to do when
 // networkd has configured them already (the BridgeWaitUnit ran first),
 // else, as after a bridge was re-created, systemd-networkd-wait-online.
+// One line while it stays short (maxMatchLine), else one test a line,
+// collecting the bridges to wait for.
 type waitForBridges struct{ bridges []string }
 
 func (s waitForBridges) sh() []string {
@@ -296,7 +298,15 @@ func (s waitForBridges) sh() []string {
 		checks = append(checks, "configured "+b)
 		args += " -i " + b + ":no-carrier"
 	}
-	return []string{strings.Join(checks, " && ") + " || " + WaitOnline + " -q --timeout=120" + args}
+	wait := WaitOnline + " -q --timeout=120"
+	if line := strings.Join(checks, " && ") + " || " + wait + args; len(line) <= maxMatchLine {
+		return []string{line}
+	}
+	out := []string{"w="}
+	for _, b := range s.bridges {
+		out = append(out, fmt.Sprintf(`configured %s || w="$w -i %s:no-carrier"`, b, b))
+	}
+	return append(out, `[ -z "$w" ] || `+wait+" $w")
 }
 
 // waitForPort waits until a host bridge has taken a port out of the
