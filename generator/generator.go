@@ -128,6 +128,13 @@ type Link struct {
 // Label is how messages name the link: NS:NAME or NAME.
 func (l *Link) Label() string { return schema.Key{NS: l.NS, If: l.Name}.String() }
 
+// HasNetdev reports whether systemd-networkd creates the link from a
+// .netdev file: a host link networkd owns, except an uplink (it exists
+// already) and the second end of a veth (its peer's .netdev creates both).
+func (l *Link) HasNetdev() bool {
+	return l.Owner == nil && l.NS == "" && l.Kind != schema.KindUplink && (l.Kind != schema.KindVeth || l.Creator)
+}
+
 // BridgeOpts are the settings of a bridge. Zero pointers leave the kernel's
 // default.
 type BridgeOpts struct {
