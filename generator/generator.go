@@ -144,6 +144,11 @@ type BridgeOpts struct {
 	VLANFiltering                             bool
 	DefaultPVID                               *int // 0 means none
 	GroupForwardMask                          *int
+	// SelfVLANs are the VLANs the bridge device itself carries, tagged,
+	// for its own VLAN sub-interfaces (a router's SVIs) on a
+	// VLAN-filtering bridge: without them no frame of the VLAN reaches the
+	// sub-interface. Ascending.
+	SelfVLANs []int
 }
 
 // TapOpts are the settings of a tap device.
@@ -304,6 +309,10 @@ func (g *gen) build() {
 		l := g.newLink(v.Key(), schema.KindVLAN, parent.Owner)
 		l.Parent, l.VID = parent, v.ID.Value
 		parent.VLANs = append(parent.VLANs, l)
+		if b := parent.Bridge; b != nil && b.VLANFiltering {
+			b.SelfVLANs = append(b.SelfVLANs, l.VID)
+			sort.Ints(b.SelfVLANs)
+		}
 	}
 	g.configure()
 	g.hostUnit()

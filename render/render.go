@@ -158,6 +158,29 @@ func nonzero(n int) string {
 	return fmt.Sprint(n)
 }
 
+// kernelBridgeMTU is the MTU the kernel gives a new bridge (ETH_DATA_LEN).
+const kernelBridgeMTU = 1500
+
+// bridgeCreateMTU is the MTU to create a bridge with (0: the kernel's),
+// when the lab sets its MTU to mtu; the MTU itself is set afterwards, by
+// the unit's `link set dev BR mtu N` or networkd's [Link] MTUBytes=.
+//
+// Why: the kernel moves a bridge's MTU to the smallest of its ports'
+// whenever a port joins or changes its MTU, unless the MTU was changed after
+// creation (br_change_mtu sets BROPT_MTU_SET_BY_USER). An MTU given at
+// creation (`ip link add ... mtu`, a .netdev's MTUBytes=) is no such change,
+// and neither is setting the MTU the bridge already has (the kernel, and
+// networkd, skip it): a bridge created with MTU 1400 was back at 1500 as
+// soon as its first 1500-byte port joined. So a bridge that must end at the
+// kernel's 1500 is created at 1280 (IPv6's minimum: IPv6 stays on), any
+// other at the kernel's 1500.
+func bridgeCreateMTU(mtu int) int {
+	if mtu == kernelBridgeMTU {
+		return 1280
+	}
+	return 0
+}
+
 // FileBase is the name, without extension, of the networkd files of a link
 // networkd owns.
 func FileBase(lab string, l *generator.Link) string {
@@ -183,7 +206,8 @@ func netdevSections(l *generator.Link) []*section {
 	nd := newSection("NetDev").add("Name", l.Name).add("Kind", l.Kind.String())
 	switch l.Kind {
 	case schema.KindBridge:
-		nd.add("MTUBytes", nonzero(l.MTU)).add("MACAddress", l.MAC)
+		// The .network sets the MTU (see bridgeCreateMTU).
+		nd.add("MTUBytes", nonzero(bridgeCreateMTU(l.MTU))).add("MACAddress", l.MAC)
 		return []*section{nd, bridgeSection(l.Bridge)}
 	case schema.KindTap:
 		// networkd ignores a tap's MTU and MAC here: the .network sets them.
@@ -253,6 +277,13 @@ func networkSections(l *generator.Link) []*section {
 		s.add("Metric", nonzero(rt.Metric))
 		sections = append(sections, s)
 	}
+	if l.Bridge != nil {
+		// The bridge's own VLANs, for its VLAN sub-interfaces: networkd
+		// sends a bridge's [BridgeVLAN] with BRIDGE_FLAGS_SELF.
+		for _, vid := range l.Bridge.SelfVLANs {
+			sections = append(sections, newSection("BridgeVLAN").add("VLAN", fmt.Sprint(vid)))
+		}
+	}
 	if l.PortVLANs != nil {
 		for _, e := range l.PortVLANs.Entries {
 			vid := vidString(e)
@@ -274,7 +305,7 @@ func networkSections(l *generator.Link) []*section {
 func linkSection(l *generator.Link) *section {
 	s := newSection("Link")
 	switch l.Kind {
-	case schema.KindUplink, schema.KindVeth:
+	case schema.KindUplink, schema.KindVeth, schema.KindBridge:
 		s.add("MTUBytes", nonzero(l.MTU))
 	case schema.KindTap:
 		// networkd ignores a tap's MTU and MAC in the .netdev.

@@ -47,6 +47,14 @@ func (s addBridge) cmd() string {
 	return fmt.Sprintf("link add name %s%s type bridge%s", s.name, linkParams(s.mtu, s.mac), bridgeParams(s.opts))
 }
 
+// setBridgeMTU sets a bridge's MTU once it exists (see bridgeCreateMTU).
+type setBridgeMTU struct {
+	name string
+	mtu  int
+}
+
+func (s setBridgeMTU) cmd() string { return fmt.Sprintf("link set dev %s mtu %d", s.name, s.mtu) }
+
 // bridgeParams are the `ip link add ... type bridge` options; timers are
 // given to ip in hundredths of a second.
 func bridgeParams(b *generator.BridgeOpts) string {
@@ -207,6 +215,15 @@ func (s addPortVLAN) cmd() string {
 	}
 	return c
 }
+
+// addSelfVLAN makes the bridge device itself a member of a VLAN, tagged,
+// for its VLAN sub-interface (`bridge -batch`).
+type addSelfVLAN struct {
+	bridge string
+	vid    int
+}
+
+func (s addSelfVLAN) cmd() string { return fmt.Sprintf("vlan add dev %s vid %d self", s.bridge, s.vid) }
 
 // delPortVLAN takes a bridge port off a VLAN (`bridge -batch`).
 type delPortVLAN struct {

@@ -305,7 +305,10 @@ func createSteps(u *generator.Unit, ns string) []step {
 		}
 		switch l.Kind {
 		case schema.KindBridge:
-			steps = append(steps, addBridge{name: l.Name, mtu: l.MTU, mac: l.MAC, opts: l.Bridge})
+			steps = append(steps, addBridge{name: l.Name, mtu: bridgeCreateMTU(l.MTU), mac: l.MAC, opts: l.Bridge})
+			if l.MTU != 0 {
+				steps = append(steps, setBridgeMTU{l.Name, l.MTU})
+			}
 		case schema.KindTap:
 			steps = append(steps, addTap{name: l.Name, tap: l.Tap})
 		case schema.KindVeth:
@@ -346,11 +349,20 @@ func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
 	return links, append(addrs, routes...)
 }
 
-// bridgeVLANSteps set the VLANs of the unit's bridge ports in ns.
+// bridgeVLANSteps set the VLANs of the unit's bridges (for their own VLAN
+// sub-interfaces) and bridge ports in ns.
 func bridgeVLANSteps(u *generator.Unit, ns string) []step {
 	var steps []step
 	for _, l := range u.Links {
-		if l.NS != ns || l.PortVLANs == nil {
+		if l.NS != ns {
+			continue
+		}
+		if l.Bridge != nil {
+			for _, vid := range l.Bridge.SelfVLANs {
+				steps = append(steps, addSelfVLAN{l.Name, vid})
+			}
+		}
+		if l.PortVLANs == nil {
 			continue
 		}
 		for _, e := range l.PortVLANs.Entries {
