@@ -204,6 +204,12 @@ func downStmts(u *generator.Unit) []stmt {
 				// Not ours to delete: only take it off the bridge.
 				steps = append(steps, unsetMaster{l.Name})
 				names = append(names, l.Name)
+			case l.Kind == schema.KindVLAN && l.Parent.Kind == schema.KindUplink:
+				// Other VLANs die with the parent the unit deletes; an
+				// uplink stays, and so would its VLAN: the next start
+				// would fail to create it again ("File exists").
+				steps = append(steps, deleteLink{l.Name})
+				names = append(names, l.Name)
 			}
 		}
 		del := batch{tool: "ip", ns: ns, force: true, steps: steps}
