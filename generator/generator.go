@@ -128,6 +128,13 @@ type Link struct {
 // Label is how messages name the link: NS:NAME or NAME.
 func (l *Link) Label() string { return schema.Key{NS: l.NS, If: l.Name}.String() }
 
+// HasNetdev reports whether systemd-networkd creates the link from a
+// .netdev file: a host link networkd owns, except an uplink (it exists
+// already) and the second end of a veth (its peer's .netdev creates both).
+func (l *Link) HasNetdev() bool {
+	return l.Owner == nil && l.NS == "" && l.Kind != schema.KindUplink && (l.Kind != schema.KindVeth || l.Creator)
+}
+
 // BridgeOpts are the settings of a bridge. Zero pointers leave the kernel's
 // default.
 type BridgeOpts struct {
@@ -137,6 +144,11 @@ type BridgeOpts struct {
 	VLANFiltering                             bool
 	DefaultPVID                               *int // 0 means none
 	GroupForwardMask                          *int
+	// SelfVLANs are the VLANs the bridge device itself carries, tagged,
+	// for its own VLAN sub-interfaces (a router's SVIs) on a
+	// VLAN-filtering bridge: without them no frame of the VLAN reaches the
+	// sub-interface. Ascending.
+	SelfVLANs []int
 }
 
 // TapOpts are the settings of a tap device.
@@ -290,6 +302,10 @@ func (g *gen) build() {
 		l := g.newLink(v.Key(), schema.KindVLAN, parent.Owner)
 		l.Parent, l.VID = parent, v.ID.Value
 		parent.VLANs = append(parent.VLANs, l)
+		if b := parent.Bridge; b != nil && b.VLANFiltering {
+			b.SelfVLANs = append(b.SelfVLANs, l.VID)
+			sort.Ints(b.SelfVLANs)
+		}
 	}
 	g.configure()
 	g.hostUnit()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/names"
+	"github.com/netgen-lab/netgen/schema"
 )
 
 // Dir says which output directory a file belongs to.
@@ -101,6 +102,18 @@ func (s *section) add(name, value string) *section {
 	return s
 }
 
+// unitNameValue is the value with the one escape a unit name may carry,
+// names.Escape's `\x2d`, taken out where the key lists unit names:
+// systemd keeps it as written there (it is how device units are named), and
+// nowhere else may a backslash reach a file.
+func unitNameValue(e *unit.UnitEntry) string {
+	switch e.Name {
+	case "Wants", "Requires", "After", "Before", "PartOf", "BindsTo", "WantedBy", "RequiredBy":
+		return strings.ReplaceAll(e.Value, `\x2d`, "")
+	}
+	return e.Value
+}
+
 func (s *section) empty() bool { return len(s.s.Entries) == 0 }
 
 func (r *renderer) write(dir Dir, name string, sections ...*section) {
@@ -112,7 +125,7 @@ func (r *renderer) write(dir Dir, name string, sections ...*section) {
 	}
 	for _, s := range secs {
 		for _, e := range s.Entries {
-			if strings.ContainsAny(e.Value, "\n\r\\%") || strings.ContainsAny(e.Name, "\n\r=") {
+			if strings.ContainsAny(unitNameValue(e), "\n\r\\%") || strings.ContainsAny(e.Name, "\n\r=") {
 				r.fail(fmt.Errorf("render: %s: %s=%q cannot be written safely (this is a bug in netgen)", name, e.Name, e.Value))
 				return
 			}
@@ -154,6 +167,29 @@ func nonzero(n int) string {
 	return fmt.Sprint(n)
 }
 
+// kernelBridgeMTU is the MTU the kernel gives a new bridge (ETH_DATA_LEN).
+const kernelBridgeMTU = 1500
+
+// bridgeCreateMTU is the MTU to create a bridge with (0: the kernel's),
+// when the lab sets its MTU to mtu; the MTU itself is set afterwards, by
+// the unit's `link set dev BR mtu N` or networkd's [Link] MTUBytes=.
+//
+// Why: the kernel moves a bridge's MTU to the smallest of its ports'
+// whenever a port joins or changes its MTU, unless the MTU was changed after
+// creation (br_change_mtu sets BROPT_MTU_SET_BY_USER). An MTU given at
+// creation (`ip link add ... mtu`, a .netdev's MTUBytes=) is no such change,
+// and neither is setting the MTU the bridge already has (the kernel, and
+// networkd, skip it): a bridge created with MTU 1400 was back at 1500 as
+// soon as its first 1500-byte port joined. So a bridge that must end at the
+// kernel's 1500 is created at 1280 (IPv6's minimum: IPv6 stays on), any
+// other at the kernel's 1500.
+func bridgeCreateMTU(mtu int) int {
+	if mtu == kernelBridgeMTU {
+		return 1280
+	}
+	return 0
+}
+
 // FileBase is the name, without extension, of the networkd files of a link
 // networkd owns: its kind and name, or for an uplink matched by MAC, the
 // MAC with its colons (no interface name has one, so it never meets an
@@ -169,98 +205,68 @@ func FileBase(lab string, l *generator.Link) string {
 // of a link networkd owns.
 func (r *renderer) networkd(l *generator.Link) {
 	base := FileBase(r.plan.Lab, l)
-	var kind string
-	switch l.Kind.String() {
-	case "bridge", "tap", "vlan":
-		kind = l.Kind.String()
-	case "veth":
-		if l.Creator {
-			kind = "veth"
-		}
+	if l.HasNetdev() {
+		r.write(NetworkDir, base+".netdev", netdevSections(l)...)
 	}
-	if kind != "" {
-		nd := newSection("NetDev").add("Name", l.Name).add("Kind", kind)
-		if kind == "bridge" || kind == "vlan" {
-			nd.add("MTUBytes", nonzero(l.MTU))
-		}
-		if kind != "tap" {
-			nd.add("MACAddress", l.MAC)
-		}
-		var extra *section
-		switch kind {
-		case "bridge":
-			b := l.Bridge
-			extra = newSection("Bridge").add("STP", yesno(b.STP)).add("Priority", itoa(b.Priority)).
-				add("ForwardDelaySec", itoa(b.ForwardDelay)).add("HelloTimeSec", itoa(b.HelloTime)).
-				add("MaxAgeSec", itoa(b.MaxAge)).add("AgeingTimeSec", itoa(b.AgeingTime))
-			if b.VLANFiltering {
-				extra.add("VLANFiltering", "yes")
-			}
-			if b.DefaultPVID != nil {
-				if *b.DefaultPVID == 0 {
-					extra.add("DefaultPVID", "none")
-				} else {
-					extra.add("DefaultPVID", itoa(b.DefaultPVID))
-				}
-			}
-			extra.add("GroupForwardMask", itoa(b.GroupForwardMask))
-		case "tap":
-			extra = newSection("Tap").add("User", l.Tap.User).add("Group", l.Tap.Group)
-			if l.Tap.MultiQueue {
-				extra.add("MultiQueue", "yes")
-			}
-		case "vlan":
-			extra = newSection("VLAN").add("Id", fmt.Sprint(l.VID))
-		case "veth":
-			// networkd 252 knows no [Peer] MTUBytes=: each end's MTU goes in
-			// its .network, where the ends may differ.
-			extra = newSection("Peer").add("Name", l.Peer.Name).add("MACAddress", l.Peer.MAC)
-		}
-		r.write(NetworkDir, base+".netdev", nd, extra)
-	}
+	r.write(NetworkDir, base+".network", networkSections(l)...)
+}
 
+// netdevSections are the [NetDev] section and the kind's own section of a
+// .netdev; networkd's Kind= words are the lab's.
+func netdevSections(l *generator.Link) []*section {
+	nd := newSection("NetDev").add("Name", l.Name).add("Kind", l.Kind.String())
+	switch l.Kind {
+	case schema.KindBridge:
+		// The .network sets the MTU (see bridgeCreateMTU).
+		nd.add("MTUBytes", nonzero(bridgeCreateMTU(l.MTU))).add("MACAddress", l.MAC)
+		return []*section{nd, bridgeSection(l.Bridge)}
+	case schema.KindTap:
+		// networkd ignores a tap's MTU and MAC here: the .network sets them.
+		t := newSection("Tap").add("User", l.Tap.User).add("Group", l.Tap.Group)
+		if l.Tap.MultiQueue {
+			t.add("MultiQueue", "yes")
+		}
+		return []*section{nd, t}
+	case schema.KindVLAN:
+		nd.add("MTUBytes", nonzero(l.MTU)).add("MACAddress", l.MAC)
+		return []*section{nd, newSection("VLAN").add("Id", fmt.Sprint(l.VID))}
+	case schema.KindVeth:
+		// networkd 252 knows no [Peer] MTUBytes=: each end's MTU goes in
+		// its .network, where the ends may differ.
+		nd.add("MACAddress", l.MAC)
+		return []*section{nd, newSection("Peer").add("Name", l.Peer.Name).add("MACAddress", l.Peer.MAC)}
+	}
+	return []*section{nd}
+}
+
+func bridgeSection(b *generator.BridgeOpts) *section {
+	s := newSection("Bridge").add("STP", yesno(b.STP)).add("Priority", itoa(b.Priority)).
+		add("ForwardDelaySec", itoa(b.ForwardDelay)).add("HelloTimeSec", itoa(b.HelloTime)).
+		add("MaxAgeSec", itoa(b.MaxAge)).add("AgeingTimeSec", itoa(b.AgeingTime))
+	if b.VLANFiltering {
+		s.add("VLANFiltering", "yes")
+	}
+	if b.DefaultPVID != nil {
+		if *b.DefaultPVID == 0 {
+			s.add("DefaultPVID", "none")
+		} else {
+			s.add("DefaultPVID", itoa(b.DefaultPVID))
+		}
+	}
+	return s.add("GroupForwardMask", itoa(b.GroupForwardMask))
+}
+
+// networkSections are the sections of a link's .network: which link, its
+// link settings, its network settings, then one section per address,
+// route and port VLAN.
+func networkSections(l *generator.Link) []*section {
 	match := newSection("Match")
 	if l.MatchMAC != "" {
 		match.add("MACAddress", l.MatchMAC)
 	} else {
 		match.add("Name", l.Name)
 	}
-	link := newSection("Link")
-	netw := newSection("Network")
-	switch l.Kind.String() {
-	case "uplink", "veth":
-		link.add("MTUBytes", nonzero(l.MTU))
-	case "tap":
-		// networkd ignores a tap's MTU and MAC in the .netdev.
-		link.add("MACAddress", l.MAC).add("MTUBytes", nonzero(l.MTU))
-	}
-	if l.Kind.String() != "uplink" {
-		// Lab links are not the host's way out: boot must not wait for them.
-		link.add("RequiredForOnline", "no")
-	}
-	if l.Master != nil {
-		netw.add("Bridge", l.Master.Name)
-	}
-	vlans := append([]*generator.Link(nil), l.VLANs...)
-	sort.Slice(vlans, func(i, j int) bool { return vlans[i].Name < vlans[j].Name })
-	for _, v := range vlans {
-		netw.add("VLAN", v.Name)
-	}
-	if !l.LinkLocal {
-		netw.add("LinkLocalAddressing", "no")
-	}
-	// A lab must not let its namespaces' routers steer the host by RA.
-	netw.add("IPv6AcceptRA", "no")
-	if l.Kind.String() != "uplink" {
-		// Like `ip`, configure a lab link whether or not its peer is up yet
-		// (a tap nobody has opened never has carrier).
-		netw.add("ConfigureWithoutCarrier", "yes")
-	}
-	if l.External {
-		// Another program takes the link over: keep what it configures.
-		netw.add("KeepConfiguration", "yes")
-	}
-	sections := []*section{match, link, netw}
+	sections := []*section{match, linkSection(l), networkSection(l)}
 	for _, a := range l.Addresses {
 		s := newSection("Address").add("Address", a.String())
 		if a.Addr().Is6() {
@@ -282,6 +288,13 @@ func (r *renderer) networkd(l *generator.Link) {
 		s.add("Metric", nonzero(rt.Metric))
 		sections = append(sections, s)
 	}
+	if l.Bridge != nil {
+		// The bridge's own VLANs, for its VLAN sub-interfaces: networkd
+		// sends a bridge's [BridgeVLAN] with BRIDGE_FLAGS_SELF.
+		for _, vid := range l.Bridge.SelfVLANs {
+			sections = append(sections, newSection("BridgeVLAN").add("VLAN", fmt.Sprint(vid)))
+		}
+	}
 	if l.PortVLANs != nil {
 		for _, e := range l.PortVLANs.Entries {
 			vid := vidString(e)
@@ -295,7 +308,54 @@ func (r *renderer) networkd(l *generator.Link) {
 			sections = append(sections, s)
 		}
 	}
-	r.write(NetworkDir, base+".network", sections...)
+	return sections
+}
+
+// linkSection is the .network's [Link]: the settings networkd applies to
+// a link it did not create with them.
+func linkSection(l *generator.Link) *section {
+	s := newSection("Link")
+	switch l.Kind {
+	case schema.KindUplink, schema.KindVeth, schema.KindBridge:
+		s.add("MTUBytes", nonzero(l.MTU))
+	case schema.KindTap:
+		// networkd ignores a tap's MTU and MAC in the .netdev.
+		s.add("MACAddress", l.MAC).add("MTUBytes", nonzero(l.MTU))
+	}
+	if l.Kind != schema.KindUplink {
+		// Lab links are not the host's way out: boot must not wait for them.
+		s.add("RequiredForOnline", "no")
+	}
+	return s
+}
+
+// networkSection is the .network's [Network]: bridge, VLANs on the link,
+// addressing policy.
+func networkSection(l *generator.Link) *section {
+	s := newSection("Network")
+	if l.Master != nil {
+		s.add("Bridge", l.Master.Name)
+	}
+	vlans := append([]*generator.Link(nil), l.VLANs...)
+	sort.Slice(vlans, func(i, j int) bool { return vlans[i].Name < vlans[j].Name })
+	for _, v := range vlans {
+		s.add("VLAN", v.Name)
+	}
+	if !l.LinkLocal {
+		s.add("LinkLocalAddressing", "no")
+	}
+	// A lab must not let its namespaces' routers steer the host by RA.
+	s.add("IPv6AcceptRA", "no")
+	if l.Kind != schema.KindUplink {
+		// Like `ip`, configure a lab link whether or not its peer is up yet
+		// (a tap nobody has opened never has carrier).
+		s.add("ConfigureWithoutCarrier", "yes")
+	}
+	if l.External {
+		// Another program takes the link over: keep what it configures.
+		s.add("KeepConfiguration", "yes")
+	}
+	return s
 }
 
 func vidString(e generator.VLANEntry) string {

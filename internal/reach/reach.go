@@ -199,6 +199,12 @@ func newModel(p *generator.Plan) *model {
 			}
 		case l.Kind == schema.KindVLAN && l.Parent != nil:
 			m.union(port{l: l}, port{l: l.Parent, vid: l.VID})
+			if b := l.Parent.Bridge; b != nil && b.VLANFiltering {
+				// An SVI: the bridge itself is a member of the VLAN
+				// (render's `bridge vlan add ... self`), so the
+				// sub-interface is on that VLAN's segment of the bridge.
+				m.union(port{l: l.Parent, vid: l.VID}, port{l: l.Parent, vid: l.VID, domain: true})
+			}
 		}
 		if l.External || l.Kind == schema.KindUplink || l.Kind == schema.KindTap {
 			for _, v := range vids {
