@@ -36,7 +36,7 @@ type bootLab struct {
 func bootLabs(t *testing.T, keep func(p *generator.Plan) bool) []bootLab {
 	t.Helper()
 	var out []bootLab
-	for _, path := range append(examplePaths(t), testlabs.Labs(t, "testdata/labs")...) {
+	for _, path := range allLabPaths(t) {
 		lab := loadLab(t, path)
 		if keep(lab.Res.Plan) {
 			out = append(out, lab)

@@ -48,7 +48,7 @@ func TestNetworkdOracle(t *testing.T) {
 		t.Skipf("SKIPPED networkd oracle tier: %v", err)
 	}
 	vlanKernel := kernelHasVLANs(t)
-	for _, path := range examplePaths(t) {
+	for _, path := range allLabPaths(t) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yml")
 		t.Run(name, func(t *testing.T) {
 			res := compileExample(t, path)
