@@ -265,7 +265,10 @@ func TestApplyLive(t *testing.T) {
 // temporary file left, and `--check` finding nothing to do. Each round
 // starts from lab v1 applied and goes to v2 (a bridge re-created, a
 // namespace removed and one added, addresses and MTUs changed). Each round
-// takes about 30 s; NETGEN_KILL_STEPS=3,15 runs only those steps.
+// takes about 30 s, so by default the test kills at six steps spread over
+// the whole apply (the first, the last and four between: writes, renames,
+// reloads, device re-creation, unit restarts); NETGEN_KILL_STEPS=all runs
+// every step and NETGEN_KILL_STEPS=3,15 only those.
 func TestApplyInterrupted(t *testing.T) {
 	testbed.RequireBoot(t)
 	img := testbed.EnsureImage(t)
@@ -316,10 +319,7 @@ func TestApplyInterrupted(t *testing.T) {
 	mustBuild("reset", "v1")
 
 	leftovers := `ls -a /etc/systemd/network /etc/systemd/system /etc/systemd/system/*.wants | grep -E '\.netgen-([0-9]+|link)$|\.pending$'`
-	for k := 1; k <= steps; k++ {
-		if only := os.Getenv("NETGEN_KILL_STEPS"); only != "" && !slices.Contains(strings.Split(only, ","), strconv.Itoa(k)) {
-			continue
-		}
+	for _, k := range killSteps(steps, os.Getenv("NETGEN_KILL_STEPS")) {
 		stage := fmt.Sprintf("killed at step %d of %d", k, steps)
 		code, out, _ := inContainer(t, c, fmt.Sprintf("NETGEN_KILL_AT=%d netgen build /root/labs/v2.yml 2>&1", k))
 		if code != 137 {
@@ -346,4 +346,23 @@ func TestApplyInterrupted(t *testing.T) {
 		}
 		mustBuild(stage+": back to v1", "v1")
 	}
+}
+
+// killSteps is which of steps 1..n TestApplyInterrupted kills at, by
+// NETGEN_KILL_STEPS: "all", a list, or (empty) six spread evenly.
+func killSteps(n int, env string) []int {
+	var ks []int
+	for k := 1; k <= n; k++ {
+		switch {
+		case env == "all":
+		case env != "":
+			if !slices.Contains(strings.Split(env, ","), strconv.Itoa(k)) {
+				continue
+			}
+		case k != n && (k-1)%((n+4)/5) != 0:
+			continue
+		}
+		ks = append(ks, k)
+	}
+	return ks
 }
