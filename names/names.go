@@ -62,7 +62,12 @@ const (
 // MaxLab is the longest lab name.
 const MaxLab = 32
 
-var labRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+// LabPattern is what a lab name may be (schema checks it with a
+// positioned message): no `_`, which is what makes the scheme injective.
+var LabPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// MaxUnit is systemd's limit on a unit name (UNIT_NAME_MAX).
+const MaxUnit = 255
 
 // CheckLab says what is wrong with a lab name, or returns nil. The scheme
 // above holds only for names that pass it.
@@ -72,7 +77,7 @@ func CheckLab(lab string) error {
 		return fmt.Errorf("a lab name cannot be empty")
 	case len(lab) > MaxLab:
 		return fmt.Errorf("lab name %q is %d bytes long; the limit is %d", lab, len(lab), MaxLab)
-	case !labRE.MatchString(lab):
+	case !LabPattern.MatchString(lab):
 		return fmt.Errorf("lab name %q may only contain a-z 0-9 - and must start with a letter or digit", lab)
 	}
 	return nil

@@ -11,20 +11,21 @@ import (
 	"unicode"
 
 	"github.com/netgen-lab/netgen/diag"
+	"github.com/netgen-lab/netgen/names"
 )
 
 // Limits of the lab format.
 const (
 	MaxIfName  = 15 // IFNAMSIZ - 1
 	MaxNSName  = 32
-	MaxLabName = 32
+	MaxLabName = names.MaxLab
 	MinMTU     = 68
 	MaxMTU     = 65535
 )
 
 var (
 	ifNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	labNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	labNameRE = names.LabPattern
 	userRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 	sysctlRE  = regexp.MustCompile(`^net[./][A-Za-z0-9_./-]+$`)
 	sysValRE  = regexp.MustCompile(`^[A-Za-z0-9_.:,+ -]+$`)
@@ -67,6 +68,7 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	v.ipv6()
 	v.macs()
 	v.loops()
+	v.unitNames()
 	return x
 }
 
