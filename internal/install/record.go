@@ -103,7 +103,7 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 		}
 	}
 	for _, l := range p.Links {
-		if l.Owner == nil && l.NS == "" && l.Kind != schema.KindUplink && (l.Kind != schema.KindVeth || l.Creator) {
+		if l.HasNetdev() {
 			if data, ok := netdevs[render.FileBase(p.Lab, l)+".netdev"]; ok {
 				r.Netdevs[l.Name] = hash(data)
 			}
