@@ -225,7 +225,7 @@ func build(args []string, st IO) int {
 			return ExitUsage
 		}
 	}
-	o.dirs = o.dirs.Resolve()
+	o.dirs = labDirs(fs.Arg(0), o.dirs).Resolve()
 
 	name, src, err := readLab(fs.Arg(0), st)
 	if err != nil {
@@ -252,6 +252,9 @@ func build(args []string, st IO) int {
 func realize(res *compile.Result, o buildOpts, st IO) (int, *install.Record) {
 	ctx := context.Background()
 	lab := res.Plan.Lab
+	if code := guardCopies(lab, o.dirs, st); code != ExitOK {
+		return code, nil
+	}
 	links := install.EnableLinks(res.Plan, o.dirs)
 	old, err := install.ReadRecord(o.dirs, lab)
 	if err != nil {
@@ -384,11 +387,12 @@ func down(args []string, st IO) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	o.dirs = o.dirs.Resolve()
+	o.dirs = labDirs(fs.Arg(0), o.dirs).Resolve()
 	lab, code := labName(fs.Arg(0), st)
 	if code != ExitOK {
 		return code
 	}
+	o.dirs = downDirs(lab, o.dirs, st)
 	rec, err := install.ReadRecord(o.dirs, lab)
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
