@@ -11,7 +11,8 @@ func ConsoleLog(w io.Writer) *Log {
 	return KmsgLog(func() (io.WriteCloser, error) { return nil, errors.New("no /dev/kmsg in tests") }, w)
 }
 
-// KmsgLog is a Log with its kernel log opened by open.
-func KmsgLog(open func() (io.WriteCloser, error), fallback io.Writer) *Log {
-	return &Log{open: open, fallback: fallback, pid: 1}
+// KmsgLog is a Log with its kernel log opened by open, and w in its place
+// when that fails.
+func KmsgLog(open func() (io.WriteCloser, error), w io.Writer) *Log {
+	return &Log{open: open, fallback: func() (io.WriteCloser, error) { return nopCloser{w}, nil }, pid: 1}
 }

@@ -41,10 +41,10 @@ const (
 	// Name is the generator's file name; the netgen binary acts as the
 	// generator when it is called by this name.
 	Name = "netgen-generator"
-	// marker exists once the generator has run in this boot (or netgen
+	// Marker exists once the generator has run in this boot (or netgen
 	// was installed or used on the running system): from then on a run is
 	// a daemon-reload, not a boot.
-	marker = "/run/netgen/generator-ran"
+	Marker = "/run/netgen/generator-ran"
 )
 
 // generatorPaths are where systemd looks for system generators.
@@ -97,7 +97,7 @@ func IsLabFile(path string) bool {
 // MarkBooted records that the system is up: later generator runs are
 // daemon-reloads, which bring up no lab that is not up already.
 func MarkBooted(root string) error {
-	p := filepath.Join(root, marker)
+	p := filepath.Join(root, Marker)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func MarkBooted(root string) error {
 }
 
 func booted(root string) bool {
-	_, err := os.Stat(filepath.Join(root, marker))
+	_, err := os.Stat(filepath.Join(root, Marker))
 	return err == nil
 }
 

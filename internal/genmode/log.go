@@ -2,10 +2,12 @@ package genmode
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/netgen-lab/netgen/diag"
 )
@@ -23,31 +25,47 @@ const (
 // longer one (LOG_LINE_MAX, 1024 bytes less the record header).
 const maxRecord = 976
 
-// Log writes the generator's messages where systemd expects a generator's
-// messages: the kernel log, /dev/kmsg, since neither the journal nor syslog
-// is up when generators run (systemd.generator(7)). journald imports the
-// kernel log once it starts, so `journalctl -b -t netgen-generator` shows
-// them. Where /dev/kmsg cannot be opened (a container: systemd-nspawn
-// gives it none) the messages go to standard error, which systemd passes
-// on from its own: the console.
+// Log writes the generator's messages where systemd's own generators write
+// theirs: the kernel log, /dev/kmsg, since neither the journal nor syslog is
+// up when generators run (systemd.generator(7)). journald imports the kernel
+// log once it starts, so `journalctl -b -t netgen-generator` shows them.
+// Where there is no /dev/kmsg (a container: systemd-nspawn gives it none)
+// they go to /dev/console, as systemd's do: the generator's standard error
+// is PID 1's, which is /dev/null.
 type Log struct {
 	// open opens the kernel log for one record.
 	open func() (io.WriteCloser, error)
-	// fallback receives the messages when open fails.
-	fallback io.Writer
+	// fallback opens where the messages go without it.
+	fallback func() (io.WriteCloser, error)
 	pid      int
 }
 
-// NewLog returns a Log writing to /dev/kmsg, or to fallback without it.
-func NewLog(fallback io.Writer) *Log {
+// NewLog returns the Log of a generator run by systemd.
+func NewLog() *Log {
 	return &Log{
 		open: func() (io.WriteCloser, error) {
 			return os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
 		},
-		fallback: fallback,
+		fallback: func() (io.WriteCloser, error) {
+			return os.OpenFile("/dev/console", os.O_WRONLY|syscall.O_NOCTTY, 0)
+		},
+		pid: os.Getpid(),
+	}
+}
+
+// StderrLog returns a Log for a generator run by hand: everything goes to
+// w, as a command's messages do.
+func StderrLog(w io.Writer) *Log {
+	return &Log{
+		open:     func() (io.WriteCloser, error) { return nil, errors.New("not run by systemd") },
+		fallback: func() (io.WriteCloser, error) { return nopCloser{w}, nil },
 		pid:      os.Getpid(),
 	}
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // record writes one message. The kernel rate-limits each open /dev/kmsg to
 // 10 records in 5 s, and a broken lab easily has more diagnostics than
@@ -60,7 +78,10 @@ func (l *Log) record(prio int, msg string) {
 	for _, chunk := range chunks(msg, maxRecord-40) {
 		w, err := l.open()
 		if err != nil {
-			fmt.Fprintf(l.fallback, "%s: %s\n", Name, chunk)
+			if w, err = l.fallback(); err == nil {
+				fmt.Fprintf(w, "%s: %s\n", Name, chunk)
+				w.Close()
+			}
 			continue
 		}
 		// One write is one record: "<PRI>IDENT[PID]: MESSAGE", the syslog

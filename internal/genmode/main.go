@@ -31,7 +31,14 @@ func Main(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", Name, err)
 		return 2
 	}
-	if Run(Config{UnitDir: unitDir, Log: NewLog(stderr)}) {
+	// systemd (251 and later) tells its generators which manager runs
+	// them; without it this is a run by hand, and the messages belong on
+	// standard error.
+	log := StderrLog(stderr)
+	if os.Getenv("SYSTEMD_SCOPE") != "" {
+		log = NewLog()
+	}
+	if Run(Config{UnitDir: unitDir, Log: log}) {
 		return 0
 	}
 	return 1
