@@ -8,8 +8,11 @@ cd "$(dirname "$0")"
 # Packages: systemd (networkd, systemd-analyze), iproute2 and util-linux
 # (unshare, nsenter) for the networkd oracle; debootstrap, systemd-container
 # (systemd-nspawn), qemu-system-x86 and e2fsprogs (mkfs.ext4 -d) for the boot
-# tiers; shellcheck for every generated unit script.
-packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs shellcheck)
+# tiers; shellcheck for every generated unit script; go-md2man (the man
+# pages) and lintian for the Debian package (packaging/build-deb.sh);
+# bash-completion and zsh to test its shell completion.
+packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs shellcheck
+  go-md2man lintian bash-completion zsh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
