@@ -65,6 +65,8 @@ func TestBootNspawn(t *testing.T) {
 	labs := bootLabs(t, func(p *generator.Plan) bool { return !needsVLANKernel(p) })
 	root := img.Copy(t)
 	installLabs(t, netgenBinary(t), root, labs)
+	gen := prepareGenmode(t, root)
+	labs = append(labs, gen)
 	// A catch-all .network, as distributions and cloud images ship, must
 	// grab none of the lab's links: it would give each one this address,
 	// which the link checks would see.
@@ -79,6 +81,7 @@ func TestBootNspawn(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	checkGenmode(t, c, gen)
 
 	byName := map[string]bootLab{}
 	for _, l := range labs {
