@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netgen-lab/netgen/internal/genmode"
+	"github.com/netgen-lab/netgen/internal/install"
 	"github.com/netgen-lab/netgen/internal/testkit/testbed"
 )
 
@@ -95,11 +97,11 @@ func checkGenmode(t *testing.T, c *testbed.Container, lab bootLab) {
 		if out, _, _ := c.Exec("grep", "-rl", `lab "genlab"`, "/etc/systemd"); out != "" {
 			bad("lab genlab has files in /etc/systemd besides the generator's:\n%s", out)
 		}
-		if _, _, err := c.Exec("test", "-f", "/run/systemd/network/.netgen-genlab.json"); err != nil {
+		if _, _, err := c.Exec("test", "-f", filepath.Join(genmode.NetworkDir, install.RecordName(lab.Res.Plan.Lab))); err != nil {
 			bad("no record in /run/systemd/network: %v", err)
 		}
 		out, _, _ := c.Exec("systemctl", "show", "-P", "FragmentPath", target)
-		if got := strings.TrimSpace(out); got != "/run/systemd/generator/"+target {
+		if got := strings.TrimSpace(out); got != filepath.Join(genmode.UnitDir, target) {
 			bad("%s is loaded from %q, want the generator's directory", target, got)
 		}
 	}

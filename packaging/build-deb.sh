@@ -43,6 +43,8 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
     version=$base
   else
     version="$base~git$(date -u -d "@$epoch" +%Y%m%d).$hash"
+    # Uncommitted changes are in the package too: say so.
+    git diff --quiet HEAD || version="$version+dirty"
   fi
 else
   epoch=$(date +%s)

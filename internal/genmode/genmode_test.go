@@ -13,6 +13,8 @@ import (
 	"github.com/netgen-lab/netgen/internal/cli"
 	"github.com/netgen-lab/netgen/internal/genmode"
 	"github.com/netgen-lab/netgen/internal/install"
+	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
+	"github.com/netgen-lab/netgen/render"
 )
 
 // A lab with host bridges (networkd files) and namespaces (units).
@@ -111,17 +113,22 @@ func TestBoot(t *testing.T) {
 	}
 	units := tree(t, filepath.Join(root, genmode.UnitDir))
 	network := tree(t, filepath.Join(root, genmode.NetworkDir))
-	for _, want := range []string{
-		"netgen-hostveth.target",
-		"multi-user.target.wants/netgen-hostveth.target",
-		"multi-user.target.wants/systemd-networkd.service",
-	} {
-		if _, ok := units[want]; !ok {
-			t.Errorf("normal-dir lacks %s; has %v", want, keys(units))
+	src, _ := os.ReadFile(good)
+	res := testlabs.Compile(t, "hostveth.yml", src)
+	want := map[string]bool{"multi-user.target.wants/systemd-networkd.service": true}
+	for _, f := range res.Files {
+		if f.Dir == render.UnitDir {
+			want[f.Name] = true
 		}
 	}
-	if got := units["multi-user.target.wants/netgen-hostveth.target"]; got != "-> "+genmode.UnitDir+"/netgen-hostveth.target" {
-		t.Errorf("enablement symlink %s", got)
+	for _, l := range install.EnableLinks(res.Plan, install.Dirs{Unit: "/"}) {
+		want[strings.TrimPrefix(l.Path, "/")] = true
+	}
+	if !equal(keysOnly(units), keysOnly(toStrings(want))) {
+		t.Errorf("normal-dir has %v, want %v", keys(units), keys(toStrings(want)))
+	}
+	if got := units["multi-user.target.wants/"+res.Plan.Target]; got != "-> "+genmode.UnitDir+"/"+res.Plan.Target {
+		t.Errorf("enablement symlink of %s: %s", res.Plan.Target, got)
 	}
 	if _, ok := network[install.RecordName("hostveth")]; !ok {
 		t.Errorf("no record in %s: %v", genmode.NetworkDir, keys(network))
@@ -310,6 +317,14 @@ func keys(m map[string]string) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
+	}
+	return out
+}
+
+func toStrings(m map[string]bool) map[string]string {
+	out := map[string]string{}
+	for k := range m {
+		out[k] = ""
 	}
 	return out
 }
