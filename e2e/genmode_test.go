@@ -143,4 +143,24 @@ func checkGenmode(t *testing.T, c *testbed.Container, lab bootLab) {
 		bad("%s is %q after daemon-reload", target, strings.TrimSpace(out))
 	}
 	where()
+
+	// netgen down by name finds the lab in /run, takes it down and says
+	// that the file brings it back at the next boot; a daemon-reload does
+	// not bring it back before that.
+	_, stderr, err := c.Exec("netgen", "down", lab.Res.Plan.Lab)
+	if err != nil || !strings.Contains(stderr, "remove its file there too, or it comes back at the next boot") {
+		bad("netgen down %s: %v\n%s", lab.Res.Plan.Lab, err, stderr)
+	}
+	if _, stderr, err := c.Exec("systemctl", "daemon-reload"); err != nil {
+		t.Fatalf("daemon-reload: %v %s", err, stderr)
+	}
+	if out, _, _ := c.Exec("grep", "-rl", `lab "genlab"`, "/run/systemd", "/etc/systemd"); out != "" {
+		bad("files of the lab after netgen down and daemon-reload:\n%s", out)
+	}
+	if out, _, _ := c.Exec("ls", "/run/netns"); strings.Contains(out, "gen1") || strings.Contains(out, "gen2") {
+		bad("namespaces of the lab after netgen down: %s", out)
+	}
+	if out, _, _ := c.Exec("systemctl", "is-active", target); strings.TrimSpace(out) == "active" {
+		bad("%s is active after netgen down and daemon-reload", target)
+	}
 }
