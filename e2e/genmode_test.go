@@ -164,3 +164,35 @@ func checkGenmode(t *testing.T, c *testbed.Container, lab bootLab) {
 		bad("%s is active after netgen down and daemon-reload", target)
 	}
 }
+
+// prepareKmsg installs the package and the broken lab into an image for
+// the QEMU tier, whose guest has a real /dev/kmsg (nspawn gives a
+// container none): the generator's errors must reach the journal there.
+func prepareKmsg(t *testing.T, root string) {
+	t.Helper()
+	testbed.InstallDeb(t, root, debPackage(t))
+	data, err := os.ReadFile(brokenLab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/netgen", filepath.Base(brokenLab)), data, 0o644); err != nil {
+		t.Fatalf("the package did not make /etc/netgen: %v", err)
+	}
+}
+
+// checkKmsg looks for the broken lab's errors among the boot's journal
+// warnings: logged by the generator to the kernel log, imported by
+// journald under the generator's name.
+func checkKmsg(t *testing.T, tier string, rep report) {
+	t.Helper()
+	for _, want := range []string{
+		`netgen-generator[`,
+		`]: /etc/netgen/broken.yml:6:14: error: unknown key "sttp" in bridge "brokenbr"`,
+		`]: /etc/netgen/broken.yml:8:34: error: "10.77.0.300/24" is not an address in CIDR notation`,
+		"]: error: /etc/netgen/broken.yml: lab skipped for 2 errors: nothing of it comes up",
+	} {
+		if !strings.Contains(rep["journal"], want) {
+			t.Errorf("%s: the journal lacks the generator's %q:\n%s", tier, want, rep["journal"])
+		}
+	}
+}

@@ -153,9 +153,11 @@ func TestBootQEMU(t *testing.T) {
 	}
 	root := img.Copy(t)
 	installLabs(t, netgenBinary(t), root, labs)
+	prepareKmsg(t, root)
 	boots := testbed.RunQEMU(t, root, collector(labs), 2)
 	for _, b := range boots {
 		rep := parseReport(b.Output)
 		failWith(t, judge("qemu boot "+strconv.Itoa(b.N), labs, rep), rep)
+		checkKmsg(t, "qemu boot "+strconv.Itoa(b.N), rep)
 	}
 }
