@@ -281,11 +281,19 @@ type recorder struct {
 func (r *recorder) Write(p []byte) (int, error) { return r.buf.Write(p) }
 func (r *recorder) Close() error                { *r.out = append(*r.out, r.buf.String()); return nil }
 
-// TestMain: the binary acts as the generator only under its generator
-// name, and checks systemd's arguments.
+// TestArgs: the binary acts as the generator only under its generator
+// name, checks systemd's arguments, and knows the lab files of /etc/netgen.
 func TestArgs(t *testing.T) {
 	if !genmode.IsGenerator("/usr/lib/systemd/system-generators/netgen-generator") || genmode.IsGenerator("/usr/bin/netgen") {
 		t.Errorf("IsGenerator does not tell the generator from netgen")
+	}
+	for path, want := range map[string]bool{
+		"/etc/netgen/lab.yml": true, "/etc/netgen/../netgen/lab.yml": true,
+		"/etc/netgen/lab.yaml": false, "/etc/netgen/sub/lab.yml": false, "/tmp/lab.yml": false, "-": false,
+	} {
+		if genmode.IsLabFile(path) != want {
+			t.Errorf("IsLabFile(%q) = %v", path, !want)
+		}
 	}
 	var stderr bytes.Buffer
 	if code := genmode.Main(nil, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage") {
