@@ -108,7 +108,7 @@ func checkGenmode(t *testing.T, c *testbed.Container, lab bootLab) {
 	where()
 
 	build := func(args ...string) (string, string, error) {
-		return c.Exec(append([]string{"netgen", "build", "/etc/netgen/genlab.yml"}, args...)...)
+		return c.Exec(append([]string{"/usr/bin/netgen", "build", "/etc/netgen/genlab.yml"}, args...)...)
 	}
 	if stdout, stderr, err := build(); err != nil || !strings.Contains(stderr, "netgen: lab genlab is up to date") || stdout != "" {
 		bad("netgen build after boot: %v, stdout %q, stderr %q; want up to date", err, stdout, stderr)
@@ -147,7 +147,7 @@ func checkGenmode(t *testing.T, c *testbed.Container, lab bootLab) {
 	// netgen down by name finds the lab in /run, takes it down and says
 	// that the file brings it back at the next boot; a daemon-reload does
 	// not bring it back before that.
-	_, stderr, err := c.Exec("netgen", "down", lab.Res.Plan.Lab)
+	_, stderr, err := c.Exec("/usr/bin/netgen", "down", lab.Res.Plan.Lab)
 	if err != nil || !strings.Contains(stderr, "remove its file there too, or it comes back at the next boot") {
 		bad("netgen down %s: %v\n%s", lab.Res.Plan.Lab, err, stderr)
 	}

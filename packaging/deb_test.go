@@ -169,7 +169,8 @@ _netgen netgen; printf '%s\n' "${COMPREPLY[@]}"`
 		want []string
 	}{
 		{"netgen b", []string{"build"}},
-		{"netgen ", []string{"--help", "--version", "build", "down", "help", "validate", "version"}},
+		{"netgen ", []string{"--help", "--version", "build", "down", "graph", "help", "status", "test", "validate", "version"}},
+		{"netgen graph lab.yml --format ", []string{"dot", "mermaid"}},
 		{"netgen build --d", []string{"--dry-run"}},
 		{"netgen build ", []string{"lab.yml", "other.yaml", "sub"}},
 		{"netgen build lab.yml --root ", []string{"sub"}},

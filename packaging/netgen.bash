@@ -27,13 +27,20 @@ _netgen()
     done
 
     if [[ -z $cmd ]]; then
-        mapfile -t COMPREPLY < <(compgen -W 'build validate down version help --help --version' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'build validate down status test graph version help --help --version' -- "$cur")
         return
     fi
 
     case $prev in
         -o | --output | --unit-dir | --root)
             _filedir -d
+            return
+            ;;
+        --format)
+            mapfile -t COMPREPLY < <(compgen -W 'dot mermaid' -- "$cur")
+            return
+            ;;
+        --timeout)
             return
             ;;
     esac
@@ -43,6 +50,9 @@ _netgen()
         build) opts='-o --output --unit-dir --root --no-reload --dry-run --check --help' ;;
         down) opts='-o --output --unit-dir --root --no-reload --dry-run --help' ;;
         validate) opts='--help' ;;
+        status) opts='--json --help' ;;
+        test) opts='--json --timeout --help' ;;
+        graph) opts='--format --help' ;;
         *) return ;;
     esac
     if [[ $cur == -* ]]; then

@@ -44,7 +44,7 @@ func guardCopies(lab string, d install.Dirs, st IO) int {
 	default:
 		return ExitOK
 	}
-	if rec, err := install.ReadRecord(other, lab); err == nil && !rec.Empty() {
+	if genmode.InstalledIn(other, lab) {
 		fmt.Fprintf(st.Err, "netgen: %s\n", why)
 		return ExitWrite
 	}
@@ -60,8 +60,8 @@ func downDirs(lab string, d install.Dirs, st IO) install.Dirs {
 	if rec, err := install.ReadRecord(d, lab); err != nil || !rec.Empty() {
 		return d
 	}
-	run := genmode.RuntimeDirs("")
-	if rec, err := install.ReadRecord(run, lab); err != nil || rec.Empty() {
+	run, err := genmode.RuntimeDirs("").Resolve()
+	if err != nil || !genmode.InstalledIn(run, lab) {
 		return d
 	}
 	fmt.Fprintf(st.Err, "netgen: lab %s is up from %s: remove its file there too, or it comes back at the next boot\n", lab, genmode.LabDir)

@@ -67,14 +67,26 @@ func Installed(root string) bool {
 	return false
 }
 
-// RuntimeDirs are the directories of generator-mode labs.
+// RuntimeDirs are the directories of generator-mode labs (not resolved).
 func RuntimeDirs(root string) install.Dirs {
 	return install.Dirs{Root: root, Network: NetworkDir, Unit: UnitDir}
 }
 
-// PersistentDirs are the directories `netgen build` writes by default.
+// PersistentDirs are the directories `netgen build` writes by default
+// (not resolved).
 func PersistentDirs(root string) install.Dirs {
-	return install.Dirs{Root: root}.Resolve()
+	return install.Dirs{Root: root, Network: install.DefaultNetworkDir, Unit: install.DefaultUnitDir}
+}
+
+// InstalledIn reports whether d, resolved, holds a record of lab: the lab is
+// installed there.
+func InstalledIn(d install.Dirs, lab string) bool {
+	r, err := d.Resolve()
+	if err != nil {
+		return false
+	}
+	rec, err := install.ReadRecord(r, lab)
+	return err == nil && !rec.Empty()
 }
 
 // IsLabFile reports whether path names a lab file of /etc/netgen (after
@@ -146,12 +158,17 @@ func Run(c Config) bool {
 	for _, lf := range labs {
 		lab := lf.res.Plan.Lab
 		seen[lab] = true
-		if rec, err := install.ReadRecord(PersistentDirs(c.Root), lab); err == nil && !rec.Empty() {
+		if InstalledIn(PersistentDirs(c.Root), lab) {
 			c.Log.Warning("%s: lab %s is also installed in %s by netgen build; this file is skipped so that the lab is on the system once (netgen down %s, then reboot or netgen build %s)",
 				lf.path, lab, install.DefaultNetworkDir, lab, lf.path)
 			continue
 		}
-		dirs := install.Dirs{Root: c.Root, Network: NetworkDir, Unit: c.UnitDir}
+		dirs, err := install.Dirs{Root: c.Root, Network: NetworkDir, Unit: c.UnitDir}.Resolve()
+		if err != nil {
+			c.Log.Error("%s: lab %s: %v; skipped", lf.path, lab, err)
+			ok = false
+			continue
+		}
 		old, err := install.ReadRecord(dirs, lab)
 		if err != nil {
 			c.Log.Error("%s: lab %s: %v; skipped", lf.path, lab, err)
@@ -249,7 +266,10 @@ func (c Config) readLabs() (labs []labFile, bad bool) {
 // write puts a lab's files in place: everything at boot, only the units
 // and their symlinks on a daemon-reload.
 func (c Config) write(lf labFile, dirs install.Dirs, old *install.Record, boot bool) error {
-	links := install.EnableLinks(lf.res.Plan, dirs)
+	links, err := install.EnableLinks(lf.res.Plan, dirs)
+	if err != nil {
+		return err
+	}
 	if boot {
 		rec := install.NewRecord(lf.res.Plan, lf.res.Files, links, dirs)
 		changes, err := install.Plan(lf.res.Files, links, dirs, old, rec)

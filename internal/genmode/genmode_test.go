@@ -121,7 +121,11 @@ func TestBoot(t *testing.T) {
 			want[f.Name] = true
 		}
 	}
-	for _, l := range install.EnableLinks(res.Plan, install.Dirs{Unit: "/"}) {
+	links, err := install.EnableLinks(res.Plan, install.Dirs{Unit: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
 		want[strings.TrimPrefix(l.Path, "/")] = true
 	}
 	if !equal(keysOnly(units), keysOnly(toStrings(want))) {
