@@ -129,6 +129,9 @@ func checkGenmode(t *testing.T, c *testbed.Container, lab bootLab) {
 		bad("gen2:eth0 after the change: %s", out)
 	}
 	where()
+	if stdout, stderr, err := c.Exec("/usr/bin/netgen", "status", "/etc/netgen/genlab.yml"); err != nil || !strings.Contains(stdout, "as the lab says (") {
+		bad("netgen status after the change: %v\n%s%s", err, stdout, stderr)
+	}
 
 	// A daemon-reload empties the generator's directory and runs the
 	// generator again: the lab's units come back, and the system still
