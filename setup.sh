@@ -11,8 +11,11 @@ cd "$(dirname "$0")"
 # tiers; shellcheck for every generated unit script; graphviz (dot) for the
 # drawings of `netgen graph`, and chromium for Mermaid's own command line,
 # which renders them too (internal/testkit/mermaid; Node.js and npm, when
-# the machine has none, come from Debian as well).
-packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs shellcheck graphviz chromium)
+# the machine has none, come from Debian as well); go-md2man (the man
+# pages) and lintian for the Debian package (packaging/build-deb.sh);
+# bash-completion and zsh to test its shell completion.
+packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs shellcheck graphviz chromium
+  go-md2man lintian bash-completion zsh)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

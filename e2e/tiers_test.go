@@ -67,6 +67,7 @@ func TestBootNspawn(t *testing.T) {
 	root := img.Copy(t)
 	installLabs(t, netgenBinary(t), root, labs)
 	installNetgen(t, root, labs)
+	gen := prepareGenmode(t, root)
 	// A catch-all .network, as distributions and cloud images ship, must
 	// grab none of the lab's links: it would give each one this address,
 	// which the link checks would see.
@@ -76,8 +77,11 @@ func TestBootNspawn(t *testing.T) {
 	}
 	c := testbed.BootNspawn(t, root)
 
-	rep := runCollector(t, c, labs)
-	failWith(t, judge("nspawn boot", labs, rep), rep)
+	// The generator's lab is judged with the others: no command was run
+	// for it.
+	booted := append(labs[:len(labs):len(labs)], gen)
+	rep := runCollector(t, c, booted)
+	failWith(t, judge("nspawn boot", booted, rep), rep)
 	if t.Failed() {
 		return
 	}
@@ -91,6 +95,7 @@ func TestBootNspawn(t *testing.T) {
 			t.Errorf("nspawn: netgen test %s: exit %d, want 0\n%s%s", lab.Name, code, out, stderr)
 		}
 	}
+	checkGenmode(t, c, gen)
 
 	byName := map[string]bootLab{}
 	for _, l := range labs {
@@ -163,11 +168,13 @@ func TestBootQEMU(t *testing.T) {
 	root := img.Copy(t)
 	installLabs(t, netgenBinary(t), root, labs)
 	installNetgen(t, root, labs)
+	prepareKmsg(t, root)
 	boots := testbed.RunQEMU(t, root, collector(labs)+qemuTests(t, labs), 2)
 	for _, b := range boots {
 		rep := parseReport(b.Output)
 		failWith(t, judge("qemu boot "+strconv.Itoa(b.N), labs, rep), rep)
 		judgeTests(t, "qemu boot "+strconv.Itoa(b.N), labs, rep)
+		checkKmsg(t, "qemu boot "+strconv.Itoa(b.N), rep)
 	}
 }
 

@@ -84,6 +84,7 @@ func build(args []string, st IO) int {
 		fs.Usage()
 		return ExitUsage
 	}
+	o.dirs = labDirs(fs.Arg(0), o.dirs)
 	if err := resolveDirs(&o); err != nil {
 		return fail(st, err)
 	}
@@ -151,6 +152,9 @@ type job struct {
 // matches the lab.
 func realize(res *compile.Result, o buildOpts, st IO) (int, *install.Record) {
 	ctx := context.Background()
+	if code := guardCopies(res.Plan.Lab, o.dirs, st); code != ExitOK {
+		return code, nil
+	}
 	j, err := plan(res, o, st)
 	if err != nil {
 		return fail(st, err), nil

@@ -28,6 +28,7 @@ func down(args []string, st IO) int {
 		fs.Usage()
 		return ExitUsage
 	}
+	o.dirs = labDirs(fs.Arg(0), o.dirs)
 	if err := resolveDirs(&o); err != nil {
 		return fail(st, err)
 	}
@@ -35,6 +36,7 @@ func down(args []string, st IO) int {
 	if code != ExitOK {
 		return code
 	}
+	o.dirs = downDirs(lab, o.dirs, st)
 	rec, err := install.ReadRecord(o.dirs, lab)
 	if err != nil {
 		return fail(st, err)

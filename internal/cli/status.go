@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netgen-lab/netgen/internal/apply"
+	"github.com/netgen-lab/netgen/internal/genmode"
 	"github.com/netgen-lab/netgen/internal/install"
 	"github.com/netgen-lab/netgen/internal/status"
 )
@@ -72,6 +73,12 @@ func previous(lab string) status.Previous {
 	recs := []*install.Record{install.Scan(dirs, lab)}
 	if rec, err := install.ReadRecord(dirs, lab); err == nil {
 		recs = append(recs, rec)
+	}
+	// A lab of /etc/netgen keeps its record where the generator writes.
+	if run, err := genmode.RuntimeDirs("").Resolve(); err == nil {
+		if rec, err := install.ReadRecord(run, lab); err == nil {
+			recs = append(recs, rec)
+		}
 	}
 	for _, r := range recs {
 		p.Units = append(p.Units, r.Units...)
