@@ -41,6 +41,7 @@ esac
     d = ""
     for (i = 2; i <= n; i++) {
       h = tolower(trim(head[i])); v = trim(c[i])
+      if (v == "") continue  # an empty cell (no default for a required key)
       part = (h == "meaning" || h == "rule") ? v : h ": " v
       d = d (d == "" ? "" : "; ") part
     }

@@ -219,6 +219,10 @@ var objects = []object{
 	{
 		def: "port-vlan", keysVar: "portVLANKeys", keys: portVLANKeys, section: "PORT VLANS",
 		doc: "the VLANs of a bridge port, on a VLAN-filtering bridge",
+		// access alone, or trunk with or without native.
+		extra: obj{"oneOf": []obj{
+			{"required": []string{"access"}, "not": obj{"required": []string{"native"}}},
+			{"required": []string{"trunk"}}}},
 		props: map[string]prop{
 			"access": {Schema: vidS, Doc: "an access port: this VLAN untagged, as PVID, and nothing else"},
 			"trunk": {Schema: obj{"anyOf": []obj{ref("trunk-vlan"), {"type": "array", "items": ref("trunk-vlan")}}},

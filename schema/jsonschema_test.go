@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -245,6 +246,9 @@ func TestJSONSchemaCases(t *testing.T) {
 		{"out of range: vlan id", "version: 1\nvlans: [{parent: eth0, id: 4095}]\n", false},
 		{"out of range: mtu", "version: 1\nbridges: {br0: {mtu: 67}}\n", false},
 		{"mask bits 0-2", "version: 1\nbridges: {br0: {group-forward-mask: 1}}\n", false},
+		{"access and trunk", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths: [[a0, {name: a1, bridge: sw, vlan: {access: 10, trunk: [20]}}]]\n", false},
+		{"access and native", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths: [[a0, {name: a1, bridge: sw, vlan: {access: 10, native: 20}}]]\n", false},
+		{"native alone", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths: [[a0, {name: a1, bridge: sw, vlan: {native: 20}}]]\n", false},
 		{"three ends", "version: 1\nveths: [[a0, a1, a2]]\n", false},
 		{"map veth without ends", "version: 1\nveths: [{mtu: 9000}]\n", false},
 		{"vlan without id", "version: 1\nvlans: [{parent: eth0}]\n", false},
@@ -272,6 +276,43 @@ func TestJSONSchemaCases(t *testing.T) {
 		}
 		if netgenOK != c.ok {
 			t.Errorf("%s: netgen says ok=%v, the case %v\n%s", c.name, netgenOK, c.ok, c.lab)
+		}
+	}
+}
+
+// TestReferenceKeys: docs/reference.md has, in the section of each object,
+// a table row naming every key the decoder takes for it.
+func TestReferenceKeys(t *testing.T) {
+	src, err := os.ReadFile("../docs/reference.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	heading := regexp.MustCompile(`(?m)^#{2,3} (.*)$`)
+	sections := map[string]string{}
+	locs := heading.FindAllSubmatchIndex(src, -1)
+	for i, l := range locs {
+		end := len(src)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		sections[string(src[l[2]:l[3]])] = string(src[l[1]:end])
+	}
+	for _, o := range objects {
+		body, ok := sections[o.section]
+		if !ok {
+			t.Errorf("docs/reference.md has no section %q (for %s)", o.section, o.def)
+			continue
+		}
+		var rows []string
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "|") {
+				rows = append(rows, line)
+			}
+		}
+		for _, k := range o.keys {
+			if !slices.ContainsFunc(rows, func(r string) bool { return strings.Contains(r, "`"+k+"`") }) {
+				t.Errorf("docs/reference.md, section %q: no table row names `%s` (key of %s)", o.section, k, o.def)
+			}
 		}
 	}
 }
