@@ -5,16 +5,20 @@ package docs
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
 	"github.com/netgen-lab/netgen/diag"
 	"github.com/netgen-lab/netgen/internal/compile"
+	"github.com/netgen-lab/netgen/schema"
 )
 
 // snippet is one fenced yaml block of a markdown file.
@@ -150,7 +154,45 @@ func check(s snippet) error {
 	case kind != "warning" && len(warns) > 0:
 		return fmt.Errorf("the lab has warnings (mark it <!-- warning: TEXT --> if that is the point):\n%s", shown)
 	}
+	// A lab netgen takes is valid by the lab's JSON Schema too: an editor
+	// must not mark what netgen accepts.
+	if err := schemaCheck(src); err != nil {
+		return fmt.Errorf("netgen takes it, but %s refuses it: %v", schema.SchemaFile, err)
+	}
 	return nil
+}
+
+var labSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.JSONSchema()))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(schema.SchemaFile, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(schema.SchemaFile)
+})
+
+// schemaCheck validates a lab against the JSON Schema.
+func schemaCheck(src string) error {
+	s, err := labSchema()
+	if err != nil {
+		return err
+	}
+	var v any
+	if err := yaml.Unmarshal([]byte(src), &v); err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	return s.Validate(inst)
 }
 
 // TestRules: each marker is enforced, so a snippet that breaks its rule

@@ -78,6 +78,7 @@ ln -s ../../../bin/netgen "$pkg/usr/lib/systemd/system-generators/netgen-generat
 
 install -m 0644 packaging/netgen.bash "$pkg/usr/share/bash-completion/completions/netgen"
 install -m 0644 packaging/_netgen "$pkg/usr/share/zsh/vendor-completions/_netgen"
+install -D -m 0644 schema/netgen-lab.schema.json "$pkg/usr/share/netgen/netgen-lab.schema.json"
 install -m 0644 README.md "$doc/README.md"
 for f in docs/design.md docs/lab-format.md docs/reference.md; do
   install -m 0644 "$f" "$doc/$(basename "$f")"

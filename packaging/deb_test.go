@@ -61,6 +61,7 @@ func TestDeb(t *testing.T) {
 		" ./usr/share/man/man5/netgen-lab.5.gz\n",
 		" ./usr/share/bash-completion/completions/netgen\n",
 		" ./usr/share/zsh/vendor-completions/_netgen\n",
+		" ./usr/share/netgen/netgen-lab.schema.json\n",
 		" ./usr/share/doc/netgen/copyright\n",
 		" ./usr/share/doc/netgen/changelog.gz\n",
 		" ./usr/share/doc/netgen/examples/classic.yml\n",
