@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netgen-lab/netgen/diag"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 )
@@ -314,5 +315,65 @@ func TestReferenceKeys(t *testing.T) {
 				t.Errorf("docs/reference.md, section %q: no table row names `%s` (key of %s)", o.section, k, o.def)
 			}
 		}
+	}
+}
+
+// structural are messages of netgen's errors about a value on its own,
+// which the schema must catch too.
+var structural = []string{
+	"unknown key", "must be a map", "must be a list", "must be true or false", "must be a whole number",
+	"is out of range", "is not an address in CIDR notation", "is not a MAC address", "must be a single value",
+}
+
+// TestJSONSchemaErrorLabs: every lab of testdata/errors that is YAML and
+// has an error of the kinds above is refused by the schema too, and a lab
+// with warnings only is valid by it.
+func TestJSONSchemaErrorLabs(t *testing.T) {
+	s := compileSchema(t)
+	labs, err := filepath.Glob("../testdata/errors/*.yml")
+	if err != nil || len(labs) == 0 {
+		t.Fatalf("no error labs: %v", err)
+	}
+	checked, structuralLabs := 0, 0
+	for _, f := range labs {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stderr, err := os.ReadFile(strings.TrimSuffix(f, ".yml") + ".stderr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if yaml.Unmarshal(src, &v) != nil {
+			continue // a syntax error: no editor schema applies
+		}
+		lab, diags := Decode(f, src)
+		if !diags.HasErrors() {
+			Validate(lab, diags)
+		}
+		var found []string
+		for _, d := range diags.Items {
+			for _, m := range structural {
+				if d.Severity == diag.Error && strings.Contains(d.Message, m) {
+					found = append(found, d.Message)
+				}
+			}
+		}
+		verr := s.Validate(instance(t, src))
+		switch {
+		case !diags.HasErrors() && verr != nil:
+			t.Errorf("%s: netgen takes it, the schema refuses it: %v", f, verr)
+		case len(found) > 0 && verr == nil:
+			t.Errorf("%s: netgen says %q, the schema takes it\n%s", f, found, stderr)
+		}
+		checked++
+		if len(found) > 0 {
+			structuralLabs++
+		}
+	}
+	t.Logf("%d labs of testdata/errors compared, %d with errors the schema must catch", checked, structuralLabs)
+	if structuralLabs < 3 {
+		t.Errorf("only %d error labs have errors the schema must catch: the messages in structural changed?", structuralLabs)
 	}
 }
