@@ -41,7 +41,7 @@ type prop struct {
 	Default any    // the value a key left out has; nil: none, or the kernel's
 	Doc     string // what it means, shown by editors on hover
 	// Refused is why a key the decoder knows (to explain the mistake)
-	// is never valid there; such a key is `not: {}` in the schema.
+	// is never valid there; such a key is `false` in the schema.
 	Refused string
 }
 
@@ -98,6 +98,10 @@ var definitions = map[string]obj{
 		"type":        "string", "pattern": `^[A-Za-z0-9][A-Za-z0-9_.-]*$`, "maxLength": MaxNSName,
 		"not": obj{"const": HostNS},
 	},
+	"lab-name": {
+		"description": "a lab name: 1-32 bytes of a-z 0-9 -, first a letter or digit",
+		"type":        "string", "pattern": `^[a-z0-9][a-z0-9-]*$`, "maxLength": MaxLabName,
+	},
 	"interface-ref": {
 		"description": "an interface: NAMESPACE:IFNAME, or IFNAME (or host:IFNAME) in the host's root namespace",
 		"type":        "string", "pattern": `^(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,31}:)?[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$`,
@@ -118,6 +122,10 @@ var definitions = map[string]obj{
 	"mac": {
 		"description": "a unicast MAC address: six hex octets, e.g. 02:00:00:00:00:01",
 		"type":        "string", "pattern": `^(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})$`,
+	},
+	"sysctl-key": {
+		"description": "a net.* sysctl key, with dots or slashes",
+		"type":        "string", "pattern": `^net[./][A-Za-z0-9_./-]+$`,
 	},
 	"trunk-vlan": {
 		"description": "a VLAN id (10) or an inclusive range (\"20-29\")",
@@ -156,8 +164,8 @@ var objects = []object{
 		required: []string{"version"},
 		props: map[string]prop{
 			"version": {Schema: obj{"const": 1}, Doc: "the lab format version: 1"},
-			"name": {Schema: obj{"type": "string", "pattern": `^[a-z0-9][a-z0-9-]*$`, "maxLength": MaxLabName},
-				Doc: "the lab's name, part of every generated file and unit name: 1-32 bytes of a-z 0-9 -, first a letter or digit; default: the file name without its extension"},
+			"name": {Schema: ref("lab-name"),
+				Doc: "the lab's name, part of every generated file and unit name; default: the file name without its extension"},
 			"namespaces": {Schema: obj{"type": []string{"object", "null"}, "propertyNames": nsNameS,
 				"additionalProperties": ref("namespace")}, Doc: "named network namespaces (/run/netns/NAME)"},
 			"bridges": {Schema: obj{"type": []string{"object", "null"}, "propertyNames": ifnameS,
@@ -176,7 +184,7 @@ var objects = []object{
 		props: map[string]prop{
 			"loopback": {Schema: boolS, Default: true, Doc: "bring lo up"},
 			"sysctl": {Schema: obj{"type": []string{"object", "null"},
-				"propertyNames": obj{"pattern": `^net[./][A-Za-z0-9_./-]+$`},
+				"propertyNames": ref("sysctl-key"),
 				"additionalProperties": obj{"anyOf": []obj{{"type": "integer"},
 					str(`^[A-Za-z0-9_.:,+ -]+$`)}}},
 				Doc: "net.* sysctls (dots or slashes) and their values, e.g. net.ipv4.ip_forward: 1; a key about one interface must name an interface of the namespace"},
@@ -309,11 +317,15 @@ func (o *object) schemaOf() obj {
 		if !ok {
 			continue // the test names it
 		}
-		s := obj{}
 		if p.Refused != "" {
-			s["not"] = obj{}
-			s["description"] = p.Refused
-		} else {
+			// false, not {"not": {}}: yaml-language-server then says
+			// "Property addresses is not allowed." (the reason is in
+			// the reference).
+			props[k] = false
+			continue
+		}
+		s := obj{}
+		{
 			for k, v := range p.Schema {
 				s[k] = v
 			}
@@ -345,12 +357,30 @@ func (o *object) schemaOf() obj {
 	return s
 }
 
+// withPatternMessage adds yaml-language-server's patternErrorMessage to a
+// definition with a pattern: the editor then says what the value must be
+// rather than showing the regular expression. Validators ignore the
+// keyword.
+func withPatternMessage(d obj) obj {
+	if _, ok := d["pattern"]; !ok {
+		return d
+	}
+	out := obj{}
+	for k, v := range d {
+		out[k] = v
+	}
+	if doc, ok := d["description"].(string); ok {
+		out["patternErrorMessage"] = "not " + doc
+	}
+	return out
+}
+
 // JSONSchema returns the JSON Schema of the lab format, indented and
 // ending in a newline: the contents of netgen-lab.schema.json.
 func JSONSchema() []byte {
 	defs := obj{}
 	for name, d := range definitions {
-		defs[name] = d
+		defs[name] = withPatternMessage(d)
 	}
 	var root obj
 	for i := range objects {
