@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // The JSON Schema of the lab format (netgen-lab.schema.json, installed as
@@ -299,6 +300,45 @@ var objects = []object{
 
 // keyGroups are decoder key lists that are parts of others, not objects.
 var keyGroups = []string{"linkKeys", "l3Keys", "portKeys"}
+
+// A feature is the schema of one addition to version 1 (services,
+// netem, bonds, ...), written before the decoder takes its keys: each
+// lives in a file jsonschema_NAME.go built only with the tag netgen_NAME,
+// since it names the decoder's key lists of that addition (bondKeys), and
+// goes into the table by init once its decoder is merged and the build
+// line is removed (MERGE-NOTES.md).
+type feature struct {
+	// props are new keys, or a key's new schema, of the objects above,
+	// by their def.
+	props map[string]map[string]prop
+	// shared are new keys of sharedProps, or their new schema.
+	shared  map[string]prop
+	objects []object
+	// defs are new value schemas of definitions.
+	defs   map[string]obj
+	groups []string // new key groups
+}
+
+// addFeature puts a feature's keys and objects into the table.
+func addFeature(f feature) {
+	for def, props := range f.props {
+		i := slices.IndexFunc(objects, func(o object) bool { return o.def == def })
+		if i < 0 {
+			panic("schema feature: no object " + def) // a programming error, caught by every test
+		}
+		for k, p := range props {
+			objects[i].props[k] = p
+		}
+	}
+	for k, p := range f.shared {
+		sharedProps[k] = p
+	}
+	for name, d := range f.defs {
+		definitions[name] = d
+	}
+	objects = append(objects, f.objects...)
+	keyGroups = append(keyGroups, f.groups...)
+}
 
 // propOf returns an object's key: its own entry, else the shared one.
 func (o *object) propOf(key string) (prop, bool) {
