@@ -576,3 +576,43 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Flatten returns a lab with machines as one lab of namespaces, for
+// working out what the whole lab implies (`netgen test` pings addresses on
+// other machines too): each machine's root namespace is a namespace named
+// like the machine (MACHINE:IFNAME already reads as one), a bridge on a
+// machine is in that namespace, and a stretched bridge is one bridge in
+// each, joined by veths from its first machine to each other one (the
+// flooding mesh joins the same segment). Uplinks, which lead out of the
+// lab, are left out. The result is for the reachability model only: it is
+// not validated and never built.
+func Flatten(lab *Lab) *Lab {
+	ml := newMachineLab(lab)
+	out := &Lab{File: lab.File, Version: lab.Version, Name: lab.Name,
+		Namespaces: append([]*Namespace(nil), lab.Namespaces...), Veths: append([]*Veth(nil), lab.Veths...),
+		Taps: lab.Taps, VLANs: lab.VLANs}
+	for _, m := range ml.names {
+		out.Namespaces = append(out.Namespaces, &Namespace{Name: Str{Value: m, Set: true}})
+	}
+	for bi, b := range lab.Bridges {
+		if b.NS() != "" {
+			out.Bridges = append(out.Bridges, b)
+			continue
+		}
+		on := ml.bridgeOn(b)
+		for i, m := range on {
+			c := *b
+			c.Namespace = Str{Value: m, Set: true}
+			out.Bridges = append(out.Bridges, &c)
+			if i == 0 {
+				continue
+			}
+			name := fmt.Sprintf("fl%d-%d", bi, i)
+			end := func(ns string) *End {
+				return &End{Name: Ref{NS: ns, If: name, Set: true}, Port: Port{Bridge: Str{Value: b.Name.Value, Set: true}}}
+			}
+			out.Veths = append(out.Veths, &Veth{Ends: [2]*End{end(on[0]), end(m)}})
+		}
+	}
+	return out
+}

@@ -54,6 +54,9 @@ func testCmd(args []string, st IO) int {
 		return code
 	}
 	exps := reach.Derive(res.Plan)
+	if res.Machine != "" {
+		exps = machineExpectations(res.Lab, res.Machine)
+	}
 	checks := status.Probe(exps, status.ProbeOptions{Timeout: *timeout, Quiet: 3 * time.Second})
 	rep := testReport{Lab: res.Plan.Lab, Checks: []testCheck{}}
 	skipDetail := ""

@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/internal/compile"
+	"github.com/netgen-lab/netgen/internal/reach"
 	"github.com/netgen-lab/netgen/schema"
 )
 
@@ -82,4 +84,30 @@ func stampSource(src []byte, machine string) []byte {
 		return src
 	}
 	return append(append([]byte(nil), src...), "\x00machine="+machine...)
+}
+
+// machineExpectations are the pings `netgen test` sends on machine m of a
+// lab with machines: those the whole lab implies (schema.Flatten) from m's
+// namespaces and its root namespace, to addresses on any machine.
+func machineExpectations(lab *schema.Lab, m string) []reach.Expectation {
+	var out []reach.Expectation
+	nsOn := map[string]string{}
+	for _, ns := range lab.Namespaces {
+		nsOn[ns.Name.Value] = ns.Machine.Value
+	}
+	for _, e := range reach.Derive(generator.Generate(schema.Flatten(lab))) {
+		switch {
+		case e.From == m:
+			e.From = reach.Host
+		case nsOn[e.From] != m:
+			continue
+		}
+		for i := range e.Neighbours {
+			if e.Neighbours[i].From == m {
+				e.Neighbours[i].From = reach.Host
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
