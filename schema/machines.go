@@ -499,6 +499,9 @@ func Project(lab *Lab, m string) *Lab {
 		if !c.MTU.Set {
 			c.MTU = Int{Value: ml.maxMTU(on), Pos: b.Name.Pos, Set: true}
 		}
+		if !c.MAC.Set {
+			c.MAC = Str{Value: machineMAC(lab.Name.Value, m, b.Name.Value), Pos: b.Name.Pos, Set: true}
+		}
 		out.Bridges = append(out.Bridges, &c)
 		t := &Tunnel{Name: StretchName(b.Name.Value), VNI: VNI(lab.Name.Value, "bridge\x00"+b.Name.Value),
 			Port: VXLANPort, Local: me.Underlay.Addr, Bridge: b.Name.Value, MTU: c.MTU.Value}
@@ -534,6 +537,10 @@ func Project(lab *Lab, m string) *Lab {
 				// Unset, a VXLAN's MTU is its underlay device's less the
 				// overhead; there is no underlay device here: set it.
 				e.MTU = Int{Value: mtu, Pos: e.Pos, Set: true}
+			}
+			if e.Name.NS == "" && !e.MAC.Set {
+				// networkd makes it: see machineMAC.
+				e.MAC = Str{Value: machineMAC(lab.Name.Value, m, e.Name.If), Pos: e.Pos, Set: true}
 			}
 			c.Ends = [2]*End{e, nil}
 			c.Tunnel = &Tunnel{NS: e.Name.NS, Name: e.Name.If, VNI: VNI(lab.Name.Value, cableObject(v.Ends[0].Name, v.Ends[1].Name)),
@@ -615,4 +622,21 @@ func Flatten(lab *Lab) *Lab {
 		}
 	}
 	return out
+}
+
+// machineMAC is the MAC address of a stretched bridge, or of a cable's
+// VXLAN end in a root namespace, on one machine when the lab gives none: locally administered, from a hash of the lab, the
+// machine and the bridge. networkd would derive one from the machine ID and
+// the name, the same on machines cloned from one image (as the test's
+// containers are): the bridges of one segment then share a MAC, and the
+// root namespace of a machine, answering ARP on the bridge device too
+// (Linux's weak host model), hands out a MAC that every other machine
+// takes for its own. Measured: the ping from c on m3 to m2's root
+// namespace on the stretched switch failed until the MACs differed.
+func machineMAC(lab, machine, name string) string {
+	h := fnv.New64a()
+	h.Write([]byte(lab + "\x00" + machine + "\x00" + name))
+	b := h.Sum64()
+	mac := []byte{byte(b>>40)&0xfe | 0x02, byte(b >> 32), byte(b >> 24), byte(b >> 16), byte(b >> 8), byte(b)}
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5])
 }
