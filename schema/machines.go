@@ -614,11 +614,15 @@ func Flatten(lab *Lab) *Lab {
 			if i == 0 {
 				continue
 			}
-			name := fmt.Sprintf("fl%d-%d", bi, i)
-			end := func(ns string) *End {
+			// Named after the far machine, as `graph` shows them.
+			end := func(ns, far string) *End {
+				name := "vxlan-" + far
+				if len(name) > MaxIfName {
+					name = fmt.Sprintf("vxlan%d-%d", bi, i)
+				}
 				return &End{Name: Ref{NS: ns, If: name, Set: true}, Port: Port{Bridge: Str{Value: b.Name.Value, Set: true}}}
 			}
-			out.Veths = append(out.Veths, &Veth{Ends: [2]*End{end(on[0]), end(m)}})
+			out.Veths = append(out.Veths, &Veth{Ends: [2]*End{end(on[0], m), end(m, on[0])}})
 		}
 	}
 	return out

@@ -111,3 +111,24 @@ func machineExpectations(lab *schema.Lab, m string) []reach.Expectation {
 	}
 	return out
 }
+
+// graphPlan is what `netgen graph` draws: the lab's plan, a machine's
+// part with --machine, and without it, for a lab with machines, the whole
+// lab (schema.Flatten: each machine's root namespace drawn as a namespace
+// named like the machine, a stretched bridge as one bridge per machine
+// joined by cables), which is what one wants to see from a workstation.
+func graphPlan(path, machine string, st IO) (*generator.Plan, int) {
+	name, src, err := readLab(path, st)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return nil, ExitLab
+	}
+	res, code := compileMachine(name, src, machine, "", st)
+	if code != ExitOK {
+		return nil, code
+	}
+	if res.Plan == nil {
+		return generator.Generate(schema.Flatten(res.Lab)), ExitOK
+	}
+	return res.Plan, ExitOK
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/netgen-lab/netgen/schema"
@@ -35,5 +36,43 @@ func TestMachineExpectations(t *testing.T) {
 		if !slices.Equal(got, names) {
 			t.Errorf("%s: pings\n%q\nwant\n%q", m, got, names)
 		}
+	}
+}
+
+// TestMachinesCommands: graph draws the whole lab without --machine and
+// one part with it; build and test refuse a host name that is none of the
+// lab's machines, and a --machine the lab lacks, writing nothing.
+func TestMachinesCommands(t *testing.T) {
+	lab := "../../examples/machines.yml"
+	r := netgen(t, "", "graph", lab)
+	if r.code != 0 || !strings.Contains(r.stdout, "vxlan-m2") || !strings.Contains(r.stdout, "10.7.0.2/30") || !strings.Contains(r.stdout, "10.8.0.254/24") {
+		t.Errorf("graph of the whole lab: exit %d\n%s%s", r.code, r.stdout, r.stder)
+	}
+	r = netgen(t, "", "graph", lab, "--machine", "m3")
+	if r.code != 0 || strings.Contains(r.stdout, "10.8.0.254/24") || !strings.Contains(r.stdout, "10.8.0.3/24") {
+		t.Errorf("graph of m3's part: exit %d\n%s", r.code, r.stdout)
+	}
+	old := hostName
+	hostName = func() string { return "elsewhere" }
+	defer func() { hostName = old }()
+	root := t.TempDir()
+	r = netgen(t, "", "build", lab, "--root", root)
+	if r.code != ExitUsage || !strings.Contains(r.stder, `this system's host name "elsewhere" is none of them`) {
+		t.Errorf("build on a host that is no machine: exit %d\n%s", r.code, r.stder)
+	}
+	r = netgen(t, "", "build", lab, "--root", root, "--machine", "m7")
+	if r.code != ExitLab || !strings.Contains(r.stder, `machine "m7" is not one of the lab's machines (m1, m2, m3)`) {
+		t.Errorf("build --machine m7: exit %d\n%s", r.code, r.stder)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("a refused build wrote %d entries into --root", len(entries))
+	}
+	hostName = func() string { return "m2" }
+	r = netgen(t, "", "build", lab, "--root", root)
+	if r.code != 0 {
+		t.Fatalf("build as m2: exit %d\n%s", r.code, r.stder)
+	}
+	if _, err := os.Stat(root + "/etc/systemd/network/50-netgen-machines_veth-vmh1.netdev"); err != nil {
+		t.Errorf("build on host m2 did not build m2's part: %v", err)
 	}
 }
