@@ -55,64 +55,70 @@ func TestNetworkdOracle(t *testing.T) {
 			if needsVLANKernel(res.Plan) && !vlanKernel {
 				t.Skipf("lab %s needs 802.1Q and VLAN filtering, which this kernel lacks: the QEMU tier checks it", name)
 			}
-			files := map[string][]byte{}
-			for _, f := range res.Files {
-				if f.Dir == render.NetworkDir {
-					files[f.Name] = f.Data
-				}
-			}
-			prepare := uplinkStandIns(res.Plan)
-			inspect, dumpAt := unitCommands(t, res)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: prepare, Inspect: inspect, Timeout: 60 * time.Second})
-			if err != nil {
-				t.Fatalf("networkd run: %v\n%s", err, summary(out))
-			}
-			for i, c := range out.Inspect[:dumpAt] {
-				if c.ExitCode != 0 {
-					t.Fatalf("unit script %d failed (exit %d):\n%s", i, c.ExitCode, c.Output)
-				}
-			}
-			obs := expect.Observed{}
-			for i, ns := range dumpNamespaces(res.Plan) {
-				link, addr := out.Inspect[dumpAt+2*i], out.Inspect[dumpAt+2*i+1]
-				links, err := oracle.ParseIPLinks([]byte(link.Output), []byte(addr.Output))
-				if err != nil {
-					t.Fatalf("namespace %q: %v\n%s", ns, err, link.Output)
-				}
-				obs[ns] = links
-			}
-			for _, problem := range expect.Check(res.Plan, obs, nil) {
-				t.Errorf("lab %s: %s", name, problem)
-			}
-			for ns, links := range obs {
-				if ns == "" {
-					continue
-				}
-				for _, l := range links {
-					if l.Name == "lo" && !l.HasFlag("UP") {
-						t.Errorf("lab %s: lo is down in namespace %s", name, ns)
-					}
-				}
-			}
-			for _, l := range res.Plan.Links {
-				if l.NS != "" || l.MatchMAC != "" {
-					continue
-				}
-				st, ok := out.State(l.Name)
-				if !ok {
-					continue // a unit-owned link created after networkd settled
-				}
-				want := networkFile(res.Plan, l)
-				if st.File != want {
-					t.Errorf("lab %s: %s got .network %q, want %q", name, l.Name, st.File, want)
-				}
-			}
-			for _, w := range out.Warnings() {
-				t.Errorf("lab %s: networkd warned about a generated file: %v", name, w)
-			}
+			oracleCheck(t, name, res)
 		})
+	}
+}
+
+// oracleCheck runs a compiled lab's networkd files under networkd 252 in
+// throwaway namespaces, with its unit scripts, and checks every link.
+func oracleCheck(t *testing.T, name string, res *compileResult) {
+	files := map[string][]byte{}
+	for _, f := range res.Files {
+		if f.Dir == render.NetworkDir {
+			files[f.Name] = f.Data
+		}
+	}
+	prepare := uplinkStandIns(res.Plan)
+	inspect, dumpAt := unitCommands(t, res)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: prepare, Inspect: inspect, Timeout: 60 * time.Second})
+	if err != nil {
+		t.Fatalf("networkd run: %v\n%s", err, summary(out))
+	}
+	for i, c := range out.Inspect[:dumpAt] {
+		if c.ExitCode != 0 {
+			t.Fatalf("unit script %d failed (exit %d):\n%s", i, c.ExitCode, c.Output)
+		}
+	}
+	obs := expect.Observed{}
+	for i, ns := range dumpNamespaces(res.Plan) {
+		link, addr := out.Inspect[dumpAt+2*i], out.Inspect[dumpAt+2*i+1]
+		links, err := oracle.ParseIPLinks([]byte(link.Output), []byte(addr.Output))
+		if err != nil {
+			t.Fatalf("namespace %q: %v\n%s", ns, err, link.Output)
+		}
+		obs[ns] = links
+	}
+	for _, problem := range expect.Check(res.Plan, obs, nil) {
+		t.Errorf("lab %s: %s", name, problem)
+	}
+	for ns, links := range obs {
+		if ns == "" {
+			continue
+		}
+		for _, l := range links {
+			if l.Name == "lo" && !l.HasFlag("UP") {
+				t.Errorf("lab %s: lo is down in namespace %s", name, ns)
+			}
+		}
+	}
+	for _, l := range res.Plan.Links {
+		if l.NS != "" || l.MatchMAC != "" {
+			continue
+		}
+		st, ok := out.State(l.Name)
+		if !ok {
+			continue // a unit-owned link created after networkd settled
+		}
+		want := networkFile(res.Plan, l)
+		if st.File != want {
+			t.Errorf("lab %s: %s got .network %q, want %q", name, l.Name, st.File, want)
+		}
+	}
+	for _, w := range out.Warnings() {
+		t.Errorf("lab %s: networkd warned about a generated file: %v", name, w)
 	}
 }
 

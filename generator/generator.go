@@ -111,6 +111,8 @@ type Link struct {
 	Tap    *TapOpts
 	// MatchMAC identifies an uplink by MAC instead of by name.
 	MatchMAC string
+	// VXLAN are a VXLAN device's settings (vxlan.go).
+	VXLAN *VXLANOpts
 
 	Master    *Link
 	PortVLANs *PortVLANs
@@ -268,6 +270,9 @@ func (g *gen) build() {
 	type pair struct{ a, b *schema.End }
 	var veths []pair
 	for _, v := range g.x.Lab.Veths {
+		if v.Tunnel != nil {
+			continue // vxlan.go
+		}
 		p := pair{v.Ends[0], v.Ends[1]}
 		if keyLess(p.b.Name.Key(), p.a.Name.Key()) {
 			p.a, p.b = p.b, p.a
@@ -290,6 +295,7 @@ func (g *gen) build() {
 		lb := g.newLink(b, schema.KindVeth, owner)
 		la.Peer, lb.Peer, la.Creator = lb, la, true
 	}
+	g.tunnels()
 	g.uplinks()
 	// VLANs after their parents: a VLAN's owner is its parent's owner, as it
 	// dies with the parent.

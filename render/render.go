@@ -230,6 +230,9 @@ func netdevSections(l *generator.Link) []*section {
 	case schema.KindVLAN:
 		nd.add("MTUBytes", nonzero(l.MTU)).add("MACAddress", l.MAC)
 		return []*section{nd, newSection("VLAN").add("Id", fmt.Sprint(l.VID))}
+	case schema.KindVXLAN:
+		nd.add("MTUBytes", nonzero(l.MTU)).add("MACAddress", l.MAC)
+		return []*section{nd, vxlanSection(l.VXLAN)}
 	case schema.KindVeth:
 		// networkd 252 knows no [Peer] MTUBytes=: each end's MTU goes in
 		// its .network, where the ends may differ.
@@ -295,6 +298,7 @@ func networkSections(l *generator.Link) []*section {
 			sections = append(sections, newSection("BridgeVLAN").add("VLAN", fmt.Sprint(vid)))
 		}
 	}
+	sections = append(sections, fdbSections(l)...)
 	if l.PortVLANs != nil {
 		for _, e := range l.PortVLANs.Entries {
 			vid := vidString(e)
@@ -316,7 +320,7 @@ func networkSections(l *generator.Link) []*section {
 func linkSection(l *generator.Link) *section {
 	s := newSection("Link")
 	switch l.Kind {
-	case schema.KindUplink, schema.KindVeth, schema.KindBridge:
+	case schema.KindUplink, schema.KindVeth, schema.KindBridge, schema.KindVXLAN:
 		s.add("MTUBytes", nonzero(l.MTU))
 	case schema.KindTap:
 		// networkd ignores a tap's MTU and MAC in the .netdev.

@@ -197,7 +197,7 @@ func downStmts(u *generator.Unit) []stmt {
 				continue
 			}
 			switch {
-			case (l.Kind == schema.KindVeth && l.Creator) || l.Kind == schema.KindBridge || l.Kind == schema.KindTap:
+			case (l.Kind == schema.KindVeth && l.Creator) || l.Kind == schema.KindBridge || l.Kind == schema.KindTap || l.Kind == schema.KindVXLAN:
 				steps = append(steps, deleteLink{l.Name})
 				names = append(names, l.Name)
 			case l.Kind == schema.KindUplink && l.Master != nil:
@@ -298,6 +298,10 @@ func createdIn(l *generator.Link) (string, bool) {
 	if l.Kind == schema.KindVeth && !l.Creator {
 		return "", false
 	}
+	if l.Kind == schema.KindVXLAN {
+		// Its UDP socket is in the namespace it is created from (addVXLAN).
+		return "", true
+	}
 	return l.NS, true
 }
 
@@ -321,6 +325,8 @@ func createSteps(u *generator.Unit, ns string) []step {
 			steps = append(steps, addVeth{end: l, peer: l.Peer})
 		case schema.KindVLAN:
 			steps = append(steps, addVLAN{l})
+		case schema.KindVXLAN:
+			steps = append(steps, addVXLAN{l})
 		}
 	}
 	return steps

@@ -259,10 +259,10 @@ var (
 	linkKeys      = []string{"mtu", "mac"}
 	l3Keys        = []string{"addresses", "gateway", "routes"}
 	portKeys      = []string{"bridge", "vlan"}
-	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks"})
-	namespaceKeys = keys([]string{"loopback", "sysctl"})
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines"})
+	namespaceKeys = keys([]string{"loopback", "sysctl", "machine"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
-		"vlan-filtering", "default-pvid", "group-forward-mask"}, linkKeys, l3Keys)
+		"vlan-filtering", "default-pvid", "group-forward-mask", "machine", "machines"}, linkKeys, l3Keys)
 	routeKeys    = keys([]string{"to", "via", "metric"})
 	portVLANKeys = keys([]string{"access", "native", "trunk"})
 	vethMapKeys  = keys([]string{"ends", "mtu"})
@@ -558,6 +558,8 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 			for _, c := range d.list(v, "uplinks") {
 				lab.Uplinks = append(lab.Uplinks, d.uplink(c))
 			}
+		case "machines":
+			lab.Machines = d.machines(v)
 		default:
 			return false
 		}
@@ -601,6 +603,8 @@ func (d *decoder) namespace(e entry) *Namespace {
 		switch key {
 		case "loopback":
 			ns.Loopback = d.bool(v, "loopback")
+		case "machine":
+			ns.Machine = d.str(v, "machine")
 		case "sysctl":
 			for _, s := range d.namedMap(v, "sysctl") {
 				val := d.str(s.val, fmt.Sprintf("the value of sysctl %q", s.key))
@@ -634,6 +638,8 @@ func (d *decoder) bridge(e entry) *Bridge {
 			}
 		case "stp":
 			b.STP = d.bool(v, "stp")
+		case "machine", "machines":
+			d.bridgeMachines(key, v, b)
 		case "priority":
 			b.Priority = d.int(v, "priority")
 		case "forward-delay":

@@ -12,10 +12,13 @@ const (
 	KindTap
 	KindVLAN
 	KindUplink
+	// KindVXLAN is a VXLAN device: a cable's end or a stretched bridge's
+	// port on one machine of a lab with machines (never declared).
+	KindVXLAN
 )
 
 func (k Kind) String() string {
-	return [...]string{"veth", "bridge", "tap", "vlan", "uplink"}[k]
+	return [...]string{"veth", "bridge", "tap", "vlan", "uplink", "vxlan"}[k]
 }
 
 // Iface is one interface of a lab, whatever declared it, with pointers back

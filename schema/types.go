@@ -86,6 +86,13 @@ type Lab struct {
 	VLANs      []*VLAN
 	Taps       []*Tap
 	Uplinks    []*Uplink
+	// Machines are the lab's machines (machines.go); none for a lab of one.
+	Machines []*Machine
+	// Tunnels are the VXLAN ports of stretched bridges in one machine's
+	// part of a lab (Project); never decoded.
+	Tunnels []*Tunnel
+	// Part is the machine whose part of a lab this is (Project).
+	Part string
 }
 
 // Namespace is a named network namespace.
@@ -93,6 +100,8 @@ type Namespace struct {
 	Name     Str
 	Loopback Bool
 	Sysctls  []Sysctl
+	// Machine is the machine the namespace is on (labs with machines).
+	Machine Str
 }
 
 // Sysctl is one `net.*` key set inside a namespace.
@@ -179,6 +188,9 @@ type Veth struct {
 	Pos  Pos
 	Ends [2]*End
 	MTU  Int
+	// Tunnel is set by Project on a veth whose other end is on another
+	// machine: Ends[0] is this machine's end, Ends[1] is nil.
+	Tunnel *Tunnel
 }
 
 // VLAN is an 802.1Q sub-interface.
@@ -243,6 +255,11 @@ type Bridge struct {
 	GroupForwardMask Int
 	Link
 	L3
+	// Machine or Machines place a root-namespace bridge in a lab with
+	// machines; several machines stretch it.
+	Machine     Str
+	Machines    []Str
+	MachinesPos Pos
 }
 
 // NS returns the bridge's namespace, "" for the host.

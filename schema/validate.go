@@ -43,9 +43,13 @@ var reservedIf = map[string]string{
 // Validate checks a decoded lab and adds every problem it finds to diags.
 // It never stops at the first problem.
 func Validate(lab *Lab, diags *diag.List) *Index {
+	if len(lab.Machines) > 0 {
+		return validateMachines(lab, diags)
+	}
 	x := NewIndex(lab)
 	v := &validator{lab: lab, x: x, d: diags, addrs: map[netip.Addr]addrUse{}}
 	v.top()
+	v.noMachineKeys()
 	for _, ns := range lab.Namespaces {
 		v.namespace(ns)
 	}

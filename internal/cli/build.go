@@ -76,6 +76,7 @@ func build(args []string, st IO) int {
 	dirFlags(fs, &o, "build into the image or chroot at ROOT: paths are taken inside it, nothing running is touched")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would change, change nothing")
 	fs.BoolVar(&o.check, "check", false, fmt.Sprintf("change nothing; exit %d if anything would change, 0 if up to date", ExitChanges))
+	machine := machineFlag(fs)
 	if code, ok := parse(fs, args, st); !ok {
 		return code
 	}
@@ -93,16 +94,20 @@ func build(args []string, st IO) int {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
 		return ExitLab
 	}
-	if !o.dryRun && fs.Arg(0) != "-" && fastUpToDate(fs.Arg(0), src, o, st) {
+	m, code := resolveMachine(name, src, *machine, st)
+	if code != ExitOK {
+		return code
+	}
+	if !o.dryRun && fs.Arg(0) != "-" && fastUpToDate(fs.Arg(0), stampSource(src, m), o, st) {
 		return ExitOK
 	}
-	res, code := compileSrc(name, src, "; nothing was written", st)
+	res, code := compileMachine(name, src, m, "; nothing was written", st)
 	if code != ExitOK {
 		return code
 	}
 	status, rec := realize(res, o, st)
 	if status == ExitOK && rec != nil && !o.check && !o.dryRun && fs.Arg(0) != "-" {
-		install.WriteStamp(o.dirs, buildID(), fs.Arg(0), src, rec)
+		install.WriteStamp(o.dirs, buildID(), fs.Arg(0), stampSource(src, m), rec)
 	}
 	return status
 }

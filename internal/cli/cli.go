@@ -198,6 +198,12 @@ var compiles int
 func compileSrc(name string, src []byte, tail string, st IO) (*compile.Result, int) {
 	compiles++
 	res, err := compile.Compile(name, src)
+	return reportCompile(name, src, res, err, tail, st)
+}
+
+// reportCompile prints a compilation's diagnostics; a lab with errors gives
+// ExitLab, with a summary line ending in tail.
+func reportCompile(name string, src []byte, res *compile.Result, err error, tail string, st IO) (*compile.Result, int) {
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: %s: %v\n", name, err)
 		return nil, ExitLab

@@ -9,6 +9,7 @@ import (
 func graphCmd(args []string, st IO) int {
 	fs := newFlags("graph LAB", "graph LAB [--format dot|mermaid]", st)
 	format := fs.String("format", "dot", "dot (Graphviz) or mermaid")
+	machine := machineFlag(fs)
 	if code, ok := parse(fs, args, st); !ok {
 		return code
 	}
@@ -21,11 +22,11 @@ func graphCmd(args []string, st IO) int {
 		fmt.Fprintf(st.Err, "netgen: --format %s: want dot or mermaid\n", *format)
 		return ExitUsage
 	}
-	res, code := compileLab(fs.Arg(0), "", st)
+	plan, code := graphPlan(fs.Arg(0), *machine, st)
 	if code != ExitOK {
 		return code
 	}
-	out, err := graph.Render(res.Plan, *format)
+	out, err := graph.Render(plan, *format)
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
 		return ExitUsage

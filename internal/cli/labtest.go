@@ -36,6 +36,7 @@ func testCmd(args []string, st IO) int {
 	fs := newFlags("test LAB", "test LAB [--json] [--timeout DURATION]", st)
 	asJSON := fs.Bool("json", false, "print every check as JSON")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long an address that must answer has to answer")
+	machine := machineFlag(fs)
 	if code, ok := parse(fs, args, st); !ok {
 		return code
 	}
@@ -48,11 +49,14 @@ func testCmd(args []string, st IO) int {
 		fmt.Fprintln(st.Err, "netgen: --timeout must be positive")
 		return ExitUsage
 	}
-	res, code := compileLab(fs.Arg(0), "", st)
+	res, code := compileLabFor(fs.Arg(0), *machine, "", st)
 	if code != ExitOK {
 		return code
 	}
 	exps := reach.Derive(res.Plan)
+	if res.Machine != "" {
+		exps = machineExpectations(res.Lab, res.Machine)
+	}
 	checks := status.Probe(exps, status.ProbeOptions{Timeout: *timeout, Quiet: 3 * time.Second})
 	rep := testReport{Lab: res.Plan.Lab, Checks: []testCheck{}}
 	skipDetail := ""

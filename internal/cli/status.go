@@ -22,6 +22,7 @@ const ExitDiffers = 6
 func statusCmd(args []string, st IO) int {
 	fs := newFlags("status LAB", "status LAB [--json]", st)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	machine := machineFlag(fs)
 	if code, ok := parse(fs, args, st); !ok {
 		return code
 	}
@@ -30,7 +31,7 @@ func statusCmd(args []string, st IO) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	res, code := compileLab(fs.Arg(0), "", st)
+	res, code := compileLabFor(fs.Arg(0), *machine, "", st)
 	if code != ExitOK {
 		return code
 	}

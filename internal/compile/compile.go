@@ -18,20 +18,33 @@ type Result struct {
 	Diags *diag.List
 	Plan  *generator.Plan
 	Files []render.File
+	// Machine is the machine whose part of the lab was compiled ("" for
+	// a lab without machines).
+	Machine string
 }
 
 // Compile compiles a lab read from file (the name used in diagnostics).
 // err is set only for a failure of netgen itself, never for a bad lab.
-func Compile(file string, src []byte) (*Result, error) {
+func Compile(file string, src []byte) (*Result, error) { return CompileFor(file, src, "") }
+
+// CompileFor compiles machine's part of a lab with machines (machines.go);
+// for a lab without machines, machine must be "".
+func CompileFor(file string, src []byte, machine string) (*Result, error) {
 	lab, diags := schema.Decode(file, src)
-	res := &Result{Lab: lab, Diags: diags}
+	res := &Result{Lab: lab, Diags: diags, Machine: machine}
 	// Validation of a half-decoded lab still finds independent problems
 	// (names, references), so the user sees them all at once.
 	schema.Validate(lab, diags)
 	if diags.HasErrors() {
 		return res, nil
 	}
-	res.Plan = generator.Generate(lab)
+	part := lab
+	if len(lab.Machines) > 0 || machine != "" {
+		if part = machinePart(lab, machine, diags); part == nil {
+			return res, nil
+		}
+	}
+	res.Plan = generator.Generate(part)
 	files, err := render.Render(res.Plan)
 	if err != nil {
 		return res, err

@@ -21,6 +21,7 @@ import (
 	"github.com/netgen-lab/netgen/internal/install"
 	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
 	"github.com/netgen-lab/netgen/render"
+	"github.com/netgen-lab/netgen/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files with the current output")
@@ -534,4 +535,69 @@ func TestErrorsSorted(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestGoldenMachines compares every machine's part of each lab for
+// several machines with testdata/golden/NAME.txtar, each part's files
+// under MACHINE/, and checks that the parts do not depend on key order.
+func TestGoldenMachines(t *testing.T) {
+	labs := testlabs.MachineLabs(examplesDir)
+	if len(labs) == 0 {
+		t.Fatal("no example for several machines")
+	}
+	rng := rand.New(rand.NewSource(1))
+	for _, path := range labs {
+		name := strings.TrimSuffix(filepath.Base(path), ".yml")
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := machineArchive(t, filepath.Base(path), src)
+			for i := 0; i < 4; i++ {
+				p := permute(t, src, rng)
+				if again := machineArchive(t, filepath.Base(path), p); !bytes.Equal(got, again) {
+					t.Fatalf("output depends on key order; permuted lab:\n%s\n%s", p, lineDiff(string(got), string(again)))
+				}
+			}
+			golden := filepath.Join("../../testdata/golden", name+".txtar")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("output of %s differs from %s (go test -update rewrites it):\n%s", path, golden, lineDiff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+func machineArchive(t *testing.T, name string, src []byte) []byte {
+	lab, _ := schema.Decode(name, src)
+	out := &txtar.Archive{}
+	for _, m := range schema.Machines(lab) {
+		res, err := compile.CompileFor(name, src, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Diags.HasErrors() {
+			var b bytes.Buffer
+			res.Diags.Render(&b, src)
+			t.Fatalf("%s --machine %s:\n%s", name, m, b.String())
+		}
+		part := txtar.Parse(archive(t, res))
+		for _, f := range part.Files {
+			out.Files = append(out.Files, txtar.File{Name: m + "/" + f.Name, Data: f.Data})
+		}
+		for _, f := range res.Files {
+			assertReparses(t, f)
+		}
+	}
+	return txtar.Format(out)
 }

@@ -15,13 +15,15 @@ import (
 	"github.com/netgen-lab/netgen/internal/compile"
 )
 
-// Labs returns the lab files in dir; the test fails when there is none.
+// Labs returns the lab files of one machine in dir; the test fails when
+// there is none. Labs for several machines (MachineLabs) are left out:
+// they compile per machine, and no tier runs them on one system.
 func Labs(t testing.TB, dir string) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
 	var labs []string
 	for _, f := range files {
-		if !strings.HasSuffix(f, ".reach.yml") {
+		if !strings.HasSuffix(f, ".reach.yml") && !HasMachines(f) {
 			labs = append(labs, f)
 		}
 	}
@@ -76,4 +78,30 @@ func ReadReach(t testing.TB, lab string) Reach {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return r
+}
+
+// MachineLabs returns the labs for several machines in dir.
+func MachineLabs(dir string) []string {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
+	var labs []string
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".reach.yml") && HasMachines(f) {
+			labs = append(labs, f)
+		}
+	}
+	return labs
+}
+
+// HasMachines reports whether the lab file has top-level `machines`.
+func HasMachines(path string) bool {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var top map[string]yaml.Node
+	if yaml.Unmarshal(src, &top) != nil {
+		return false
+	}
+	_, ok := top["machines"]
+	return ok
 }
