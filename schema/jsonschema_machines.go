@@ -1,5 +1,3 @@
-//go:build netgen_machines
-
 package schema
 
 // The schema of several machines (branch machines: decoder list

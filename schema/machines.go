@@ -77,12 +77,15 @@ type Tunnel struct {
 	MTU    int
 }
 
+// machineKeys are the keys of a machine under `machines:`.
+var machineKeys = keys([]string{"underlay", "underlay-mtu"})
+
 func (d *decoder) machines(n *yaml.Node) []*Machine {
 	var out []*Machine
 	for _, e := range d.namedMap(n, "machines") {
 		m := &Machine{Name: Str{Value: e.key, Pos: e.kpos, Set: true}}
 		what := fmt.Sprintf("machine %q", e.key)
-		d.fields(e.val, what, []string{"underlay", "underlay-mtu"}, func(key string, v *yaml.Node, _ Pos) bool {
+		d.fields(e.val, what, machineKeys, func(key string, v *yaml.Node, _ Pos) bool {
 			switch key {
 			case "underlay":
 				m.Underlay = d.ip(v, "underlay")
