@@ -61,7 +61,7 @@ func init() {
 			},
 			{
 				def: "port-settings", keysVar: "portOptKeys", keys: portOptKeys, section: "PORT SETTINGS",
-				doc: "the settings of a bridge port",
+				doc: "the settings of a bridge port", nullable: true,
 				props: map[string]prop{
 					"cost":       {Schema: integer(1, 65535), Doc: "STP path cost (1-65535); default: the kernel's, from the link speed"},
 					"priority":   {Schema: integer(0, 63), Doc: "STP port priority (0-63); default: the kernel's, 32"},

@@ -15,8 +15,9 @@ func init() {
 				"services": {Schema: obj{"type": []string{"object", "null"}, "propertyNames": ref("service-name"),
 					"additionalProperties": ref("service")},
 					Doc: "programs run inside the namespace, by name; started once the namespace and its links and addresses are up, at boot too, stopped by down"},
-				"dns": {Schema: ref("dns"),
-					Doc: "name resolution for programs in the namespace; each key replaces the lab's dns key of the same name"},
+				// names is lab-wide: the decoder refuses it here.
+				"dns": {Schema: obj{"allOf": []obj{ref("dns"), {"not": obj{"required": []string{"names"}}}}},
+					Doc: "name resolution for programs in the namespace; each key replaces the lab's dns key of the same name (names is lab-wide)"},
 			},
 		},
 		shared: map[string]prop{
@@ -24,6 +25,11 @@ func init() {
 				Doc: "source NAT: traffic from this interface's subnets forwarded out of another interface of the namespace leaves with that interface's address; true: IPv4 and IPv6, ipv4 or ipv6: one family; switches forwarding on in the namespace"},
 		},
 		defs: map[string]obj{
+			"host-name": {
+				"description": "a host name: dot-separated labels of A-Z a-z 0-9 - _, 1-63 bytes each, not starting or ending with -; at most 253 bytes",
+				"type":        "string", "maxLength": 253,
+				"pattern": `^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$`,
+			},
 			"service-name": {
 				"description": "a service name: 1-32 bytes of A-Z a-z 0-9 _ . -, first a letter or digit",
 				"type":        "string", "pattern": `^[A-Za-z0-9][A-Za-z0-9_.-]*$`, "maxLength": MaxNSName,
@@ -49,11 +55,11 @@ func init() {
 			},
 			{
 				def: "dns", keysVar: "dnsKeys", keys: dnsKeys, section: "DNS",
-				doc: "name resolution for programs in a namespace",
+				doc: "name resolution for programs in a namespace", nullable: true,
 				props: map[string]prop{
 					"nameservers": {Schema: listOf(ipS), Doc: "the resolver's name servers (resolv.conf), in order"},
-					"search":      {Schema: listOf(obj{"type": "string"}), Doc: "search domains, in order"},
-					"hosts": {Schema: obj{"type": []string{"object", "null"},
+					"search":      {Schema: listOf(ref("host-name")), Doc: "search domains, in order (the resolver reads 6)"},
+					"hosts": {Schema: obj{"type": []string{"object", "null"}, "propertyNames": ref("host-name"),
 						"additionalProperties": obj{"anyOf": []obj{ipS, {"type": "array", "items": ipS}}}},
 						Doc: "host names and their addresses: NAME: IP or [IP, ...] (/etc/hosts)"},
 					"names": {Schema: boolS, Default: false,
