@@ -221,48 +221,7 @@ func TestJSONSchemaExamples(t *testing.T) {
 // than netgen on these and refuses what netgen refuses for its structure.
 func TestJSONSchemaCases(t *testing.T) {
 	s := compileSchema(t)
-	for _, c := range []struct {
-		name, lab string
-		ok        bool
-	}{
-		{"minimal", "version: 1\n", true},
-		{"empty settings", "version: 1\nnamespaces: {a: , b: {}}\nbridges: {br0: }\n", true},
-		{"yes for true", "version: 1\nnamespaces: {a: {loopback: no}}\nbridges: {br0: {stp: yes}}\n", true},
-		{"every bridge key", "version: 1\nbridges: {br0: {namespace: host, stp: true, priority: 4096, forward-delay: 4, hello-time: 1, max-age: 6, ageing-time: 30, vlan-filtering: true, default-pvid: none, group-forward-mask: 0x4000, mtu: 9000, mac: '02:00:00:00:00:01'}}\n", true},
-		{"trunk forms", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths:\n  - [a0, {name: a1, bridge: sw, vlan: {trunk: 10}}]\n  - [b0, {name: b1, bridge: sw, vlan: {trunk: [10, 20-29, \"30 - 31\"], native: 5}}]\n", true},
-		{"routes", "version: 1\nnamespaces: {a: {}, b: {}}\nveths:\n  - [{name: a:e0, addresses: [10.0.0.1/24, \"2001:db8::1/64\"], routes: [{to: 10.1.0.0/16, via: 10.0.0.2, metric: 10}, {to: 10.2.0.1}, {to: default, via: 10.0.0.2, metric: 5}]}, {name: b:e0, addresses: [10.0.0.2/24]}]\n", true},
-		{"tap and uplink forms", "version: 1\nbridges: {sw: {}}\ntaps: [tap0, {name: tap1, user: 1000, group: kvm, multi-queue: true, bridge: sw}]\nuplinks: [eth9, {mac: '02:00:00:00:00:09', bridge: sw}]\n", true},
-		{"veth map", "version: 1\nveths:\n  - {ends: [x0, {name: x1, external: true}], mtu: 9000}\n", true},
-		{"sysctl", "version: 1\nnamespaces: {r: {sysctl: {net.ipv4.ip_forward: 1, net/ipv4/tcp_rmem: 4096 87380 6291456}}}\n", true},
-
-		{"no version", "namespaces: {a: {}}\n", false},
-		{"version 2", "version: 2\n", false},
-		{"unknown top-level key", "version: 1\nbridge: {br0: {}}\n", false},
-		{"unknown bridge key", "version: 1\nbridges: {br0: {sttp: true}}\n", false},
-		{"unknown end key", "version: 1\nveths: [[{name: a0, adresses: [10.0.0.1/24]}, a1]]\n", false},
-		{"wrong type: bool", "version: 1\nbridges: {br0: {stp: maybe}}\n", false},
-		{"wrong type: quoted number", "version: 1\nbridges: {br0: {mtu: \"1500\"}}\n", false},
-		{"wrong type: addresses scalar", "version: 1\nveths: [[{name: a0, addresses: 10.0.0.1/24}, a1]]\n", false},
-		{"wrong type: namespaces list", "version: 1\nnamespaces: [a, b]\n", false},
-		{"out of range: vlan id", "version: 1\nvlans: [{parent: eth0, id: 4095}]\n", false},
-		{"out of range: mtu", "version: 1\nbridges: {br0: {mtu: 67}}\n", false},
-		{"mask bits 0-2", "version: 1\nbridges: {br0: {group-forward-mask: 1}}\n", false},
-		{"access and trunk", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths: [[a0, {name: a1, bridge: sw, vlan: {access: 10, trunk: [20]}}]]\n", false},
-		{"access and native", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths: [[a0, {name: a1, bridge: sw, vlan: {access: 10, native: 20}}]]\n", false},
-		{"native alone", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths: [[a0, {name: a1, bridge: sw, vlan: {native: 20}}]]\n", false},
-		{"three ends", "version: 1\nveths: [[a0, a1, a2]]\n", false},
-		{"map veth without ends", "version: 1\nveths: [{mtu: 9000}]\n", false},
-		{"vlan without id", "version: 1\nvlans: [{parent: eth0}]\n", false},
-		{"uplink with addresses", "version: 1\nuplinks: [{interface: eth0, addresses: [10.0.0.1/24]}]\n", false},
-		{"uplink by name and mac", "version: 1\nuplinks: [{interface: eth0, mac: '02:00:00:00:00:09'}]\n", false},
-		{"namespace host", "version: 1\nnamespaces: {host: {}}\n", false},
-		{"long interface name", "version: 1\nbridges: {abcdefghijklmnop: {}}\n", false},
-		{"interface lo", "version: 1\nbridges: {lo: {}}\n", false},
-		{"all-digit interface", "version: 1\nbridges: {\"1234\": {}}\n", false},
-		{"bad lab name", "version: 1\nname: My_Lab\n", false},
-		{"not a CIDR", "version: 1\nveths: [[{name: a0, addresses: [fe80::1%eth0/64]}, a1]]\n", false},
-		{"sysctl not net", "version: 1\nnamespaces: {a: {sysctl: {kernel.panic: 1}}}\n", false},
-	} {
+	for _, c := range schemaCases {
 		schemaErr := s.Validate(instance(t, []byte(c.lab)))
 		lab, diags := Decode("case.yml", []byte(c.lab))
 		if !diags.HasErrors() {
@@ -279,6 +238,54 @@ func TestJSONSchemaCases(t *testing.T) {
 			t.Errorf("%s: netgen says ok=%v, the case %v\n%s", c.name, netgenOK, c.ok, c.lab)
 		}
 	}
+}
+
+// A schemaCase is a lab of TestJSONSchemaCases and whether it is valid.
+type schemaCase struct {
+	name, lab string
+	ok        bool
+}
+
+// schemaCases are the labs of TestJSONSchemaCases; the files
+// jsonschema_FEATURE_test.go add a feature's.
+var schemaCases = []schemaCase{
+	{"minimal", "version: 1\n", true},
+	{"empty settings", "version: 1\nnamespaces: {a: , b: {}}\nbridges: {br0: }\n", true},
+	{"yes for true", "version: 1\nnamespaces: {a: {loopback: no}}\nbridges: {br0: {stp: yes}}\n", true},
+	{"every bridge key", "version: 1\nbridges: {br0: {namespace: host, stp: true, priority: 4096, forward-delay: 4, hello-time: 1, max-age: 6, ageing-time: 30, vlan-filtering: true, default-pvid: none, group-forward-mask: 0x4000, mtu: 9000, mac: '02:00:00:00:00:01'}}\n", true},
+	{"trunk forms", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths:\n  - [a0, {name: a1, bridge: sw, vlan: {trunk: 10}}]\n  - [b0, {name: b1, bridge: sw, vlan: {trunk: [10, 20-29, \"30 - 31\"], native: 5}}]\n", true},
+	{"routes", "version: 1\nnamespaces: {a: {}, b: {}}\nveths:\n  - [{name: a:e0, addresses: [10.0.0.1/24, \"2001:db8::1/64\"], routes: [{to: 10.1.0.0/16, via: 10.0.0.2, metric: 10}, {to: 10.2.0.1}, {to: default, via: 10.0.0.2, metric: 5}]}, {name: b:e0, addresses: [10.0.0.2/24]}]\n", true},
+	{"tap and uplink forms", "version: 1\nbridges: {sw: {}}\ntaps: [tap0, {name: tap1, user: 1000, group: kvm, multi-queue: true, bridge: sw}]\nuplinks: [eth9, {mac: '02:00:00:00:00:09', bridge: sw}]\n", true},
+	{"veth map", "version: 1\nveths:\n  - {ends: [x0, {name: x1, external: true}], mtu: 9000}\n", true},
+	{"sysctl", "version: 1\nnamespaces: {r: {sysctl: {net.ipv4.ip_forward: 1, net/ipv4/tcp_rmem: 4096 87380 6291456}}}\n", true},
+
+	{"no version", "namespaces: {a: {}}\n", false},
+	{"version 2", "version: 2\n", false},
+	{"unknown top-level key", "version: 1\nbridge: {br0: {}}\n", false},
+	{"unknown bridge key", "version: 1\nbridges: {br0: {sttp: true}}\n", false},
+	{"unknown end key", "version: 1\nveths: [[{name: a0, adresses: [10.0.0.1/24]}, a1]]\n", false},
+	{"wrong type: bool", "version: 1\nbridges: {br0: {stp: maybe}}\n", false},
+	{"wrong type: quoted number", "version: 1\nbridges: {br0: {mtu: \"1500\"}}\n", false},
+	{"wrong type: addresses scalar", "version: 1\nveths: [[{name: a0, addresses: 10.0.0.1/24}, a1]]\n", false},
+	{"wrong type: namespaces list", "version: 1\nnamespaces: [a, b]\n", false},
+	{"out of range: vlan id", "version: 1\nvlans: [{parent: eth0, id: 4095}]\n", false},
+	{"out of range: mtu", "version: 1\nbridges: {br0: {mtu: 67}}\n", false},
+	{"mask bits 0-2", "version: 1\nbridges: {br0: {group-forward-mask: 1}}\n", false},
+	{"access and trunk", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths: [[a0, {name: a1, bridge: sw, vlan: {access: 10, trunk: [20]}}]]\n", false},
+	{"access and native", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths: [[a0, {name: a1, bridge: sw, vlan: {access: 10, native: 20}}]]\n", false},
+	{"native alone", "version: 1\nbridges: {sw: {vlan-filtering: true}}\nveths: [[a0, {name: a1, bridge: sw, vlan: {native: 20}}]]\n", false},
+	{"three ends", "version: 1\nveths: [[a0, a1, a2]]\n", false},
+	{"map veth without ends", "version: 1\nveths: [{mtu: 9000}]\n", false},
+	{"vlan without id", "version: 1\nvlans: [{parent: eth0}]\n", false},
+	{"uplink with addresses", "version: 1\nuplinks: [{interface: eth0, addresses: [10.0.0.1/24]}]\n", false},
+	{"uplink by name and mac", "version: 1\nuplinks: [{interface: eth0, mac: '02:00:00:00:00:09'}]\n", false},
+	{"namespace host", "version: 1\nnamespaces: {host: {}}\n", false},
+	{"long interface name", "version: 1\nbridges: {abcdefghijklmnop: {}}\n", false},
+	{"interface lo", "version: 1\nbridges: {lo: {}}\n", false},
+	{"all-digit interface", "version: 1\nbridges: {\"1234\": {}}\n", false},
+	{"bad lab name", "version: 1\nname: My_Lab\n", false},
+	{"not a CIDR", "version: 1\nveths: [[{name: a0, addresses: [fe80::1%eth0/64]}, a1]]\n", false},
+	{"sysctl not net", "version: 1\nnamespaces: {a: {sysctl: {kernel.panic: 1}}}\n", false},
 }
 
 // TestReferenceKeys: in docs/reference.md, the key column of the tables
