@@ -104,8 +104,9 @@ var definitions = map[string]obj{
 		"type":        "string", "pattern": `^[a-z0-9][a-z0-9-]*$`, "maxLength": MaxLabName,
 	},
 	"interface-ref": {
-		"description": "an interface: NAMESPACE:IFNAME, or IFNAME (or host:IFNAME) in the host's root namespace",
-		"type":        "string", "pattern": `^(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,31}:)?[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$`,
+		"description": "an interface: NAMESPACE:IFNAME, or IFNAME (or host:IFNAME) in the host's root namespace, or MACHINE:IFNAME in a machine's",
+		// 62: a machine name has up to 63 bytes, a namespace name 32.
+		"type": "string", "pattern": `^(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,62}:)?[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$`,
 	},
 	"boolean": {
 		"description": "true or false (yes, no, on, off are read too)",
