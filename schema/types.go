@@ -86,6 +86,7 @@ type Lab struct {
 	VLANs      []*VLAN
 	Taps       []*Tap
 	Uplinks    []*Uplink
+	Wires      []*Wire
 }
 
 // Namespace is a named network namespace.
@@ -171,6 +172,7 @@ type End struct {
 	Port
 	Link
 	External Bool
+	Netem    *Netem
 }
 
 // Veth is a veth pair. MTU is the entry-level MTU of the map form, which
@@ -179,6 +181,9 @@ type Veth struct {
 	Pos  Pos
 	Ends [2]*End
 	MTU  Int
+	// Netem is the entry-level impairment, for both ends unless an end
+	// sets its own.
+	Netem *Netem
 }
 
 // VLAN is an 802.1Q sub-interface.
@@ -191,6 +196,7 @@ type VLAN struct {
 	L3
 	Port
 	Link
+	Netem *Netem
 }
 
 // IfName is the sub-interface's name: the given one or PARENT.ID.
@@ -214,6 +220,7 @@ type Tap struct {
 	L3
 	Port
 	Link
+	Netem *Netem
 }
 
 // Uplink is an existing host interface joined to the lab.

@@ -67,6 +67,8 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	v.ipv6()
 	v.macs()
 	v.loops()
+	v.netems()
+	v.wires()
 	return x
 }
 
