@@ -163,11 +163,13 @@ func TestBootQEMU(t *testing.T) {
 	root := img.Copy(t)
 	installLabs(t, netgenBinary(t), root, labs)
 	installNetgen(t, root, labs)
-	boots := testbed.RunQEMU(t, root, collector(labs)+qemuTests(t, labs), 2)
+	installNetprobe(t, root)
+	boots := testbed.RunQEMU(t, root, collector(labs)+qemuTests(t, labs)+impairScript(labs), 2)
 	for _, b := range boots {
 		rep := parseReport(b.Output)
 		failWith(t, judge("qemu boot "+strconv.Itoa(b.N), labs, rep), rep)
 		judgeTests(t, "qemu boot "+strconv.Itoa(b.N), labs, rep)
+		judgeImpair(t, "qemu boot "+strconv.Itoa(b.N), rep)
 	}
 }
 
