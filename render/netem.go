@@ -208,19 +208,18 @@ func (s ifLinks) sh() []string {
 			tests = append(tests, "ip -n "+s.ns+" link show dev "+l+" >/dev/null 2>&1")
 		}
 	}
-	out := []string{"if " + strings.Join(tests, " && ") + "; then"}
+	// The units of both ends may run this at once: one at a time, under
+	// a lock (flock(1), util-linux) on the namespace's file, or for the
+	// host on /sys/class/net.
+	lock := "/sys/class/net"
 	if s.ns != "" {
-		// The units of both ends may run this at once: one at a time,
-		// under a lock on the namespace's file (flock(1), util-linux).
-		out = append(out, "exec 9<"+netnsPath(s.ns), "flock 9")
+		lock = netnsPath(s.ns)
 	}
+	out := []string{"if " + strings.Join(tests, " && ") + "; then", "exec 9<" + lock, "flock 9"}
 	for _, b := range s.body {
 		out = append(out, b.sh()...)
 	}
-	if s.ns != "" {
-		out = append(out, "exec 9<&-")
-	}
-	return append(out, "fi")
+	return append(out, "exec 9<&-", "fi")
 }
 
 // wireStmts set up the unit's wires. A wire whose ends the unit both
