@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/netgen-lab/netgen/internal/testkit/oracle"
+	"github.com/netgen-lab/netgen/render"
 )
 
 // The QEMU tier's checks of netem and wires (lab impair, examples wan and
@@ -178,5 +183,41 @@ func judgeImpair(t *testing.T, tier string, rep report) {
 	t.Logf("%s: live apply: min RTT at 150 ms each way %.1f ms, back at 50 ms %.1f ms", tier, slow, back)
 	if slow < 300 || back < 100 || back > 150 || !strings.Contains(rep["live-back"], "rc=0") {
 		errorf("RTT after the live change to 150 ms: %v ms (want ≥ 300), back at 50 ms: %v (want 100-150):\n%s%s", slow, back, rep["live-rtt"], rep["live-back"])
+	}
+}
+
+// TestNetworkdNetemSyntax gives networkd 252 the [NetworkEmulator]
+// sections netgen writes (wan.yml's host pair: DelaySec=, LossRate= in
+// basis points) and checks it parsed every key: this kernel has no
+// sch_netem, so networkd's attempt to add the qdisc may fail, but a key it
+// could not read would be logged against the file. The QEMU tier sees the
+// qdisc itself ("loss 0.5%").
+func TestNetworkdNetemSyntax(t *testing.T) {
+	if err := oracle.Available(); err != nil {
+		t.Skipf("SKIPPED networkd oracle tier: %v", err)
+	}
+	res := compileExample(t, "../examples/wan.yml")
+	files := map[string][]byte{}
+	for _, f := range res.Files {
+		if f.Dir == render.NetworkDir && strings.Contains(f.Name, "veth-wanh") {
+			files[f.Name] = f.Data
+		}
+	}
+	if len(files) != 3 || !strings.Contains(string(files["50-netgen-wan_veth-wanh.network"]), "LossRate=50‱") {
+		t.Fatalf("wan.yml's host pair: want its .netdev and two .network files, wanh's with LossRate=50‱, got %d files", len(files))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := oracle.RunFiles(ctx, files, oracle.Options{WaitFor: []string{"wanh:configured,failed", "wanhp:configured,failed"}, Timeout: 30 * time.Second})
+	if out == nil {
+		t.Fatalf("networkd run: %v", err)
+	}
+	for _, e := range out.Log {
+		if m := e.String(); strings.Contains(m, "Failed to parse") || strings.Contains(m, "Invalid") || strings.Contains(m, "Unknown key") {
+			t.Errorf("networkd could not read a key: %s", m)
+		}
+	}
+	for _, e := range out.LinkLog("wanh", oracle.PriWarning) {
+		t.Logf("networkd about wanh (this kernel has no sch_netem): %s", e.String())
 	}
 }
