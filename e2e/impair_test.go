@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/netgen-lab/netgen/internal/testkit/oracle"
+	"github.com/netgen-lab/netgen/names"
 	"github.com/netgen-lab/netgen/render"
 )
 
@@ -80,6 +81,14 @@ func impairScript(labs []bootLab) string {
 	w("ip netns exec bb cat /proc/net/bonding/bond0")
 	b.WriteString(sec("bond-ping"))
 	w("ip netns exec ba ping -c 3 -W 2 -q 10.65.0.2 | grep 'packet loss'")
+	// A namespace restart re-creates wire:b0 (its link unit is PartOf
+	// wb's): the wire must come back, set up by that unit.
+	b.WriteString(sec("wire-restart"))
+	w("a=$(ip -n wire -o link show b0 | cut -d: -f1)")
+	w("systemctl restart " + names.NamespaceUnit("impair", "wb") + "; for i in $(seq 300); do [ -z \"$(systemctl list-jobs --no-legend)\" ] && break; sleep 0.1; done")
+	w("echo \"b0 ifindex $a -> $(ip -n wire -o link show b0 | cut -d: -f1)\"")
+	w("ip netns exec wa ping -c 5 -W 2 -q 10.63.0.2 | grep 'packet loss'")
+	w("ip netns exec wa netprobe lldp-recv eth0 5 & p=$!; sleep 0.5; ip netns exec wb netprobe lldp-send eth0; wait $p; echo \"rc=$?\"")
 	// Live apply: a changed delay, then the lab as it was.
 	ifindex := "echo \"d1 $(ip -n d1 -o link show eth0 | cut -d: -f1) d2 $(ip -n d2 -o link show eth0 | cut -d: -f1)\"; ip -n d1 -o addr show dev eth0 | grep -c 10.61.0.1/30; ip -n d1 neigh show 10.61.0.2 dev eth0 | cut -d' ' -f1-3"
 	b.WriteString(sec("live-before"))
@@ -160,6 +169,13 @@ func judgeImpair(t *testing.T, tier string, rep report) {
 	}
 	if out := rep["bridge-lldp"]; !strings.Contains(out, "rc=1") {
 		errorf("LLDP crossed a bridge without group_fwd_mask (or the check failed otherwise):\n%s", out)
+	}
+	out := rep["wire-restart"]
+	m := regexp.MustCompile(`b0 ifindex (\d+) -> (\d+)`).FindStringSubmatch(out)
+	if l := firstFloat(lossRE, out, 1); m == nil || l < 0 || l >= 100 || !strings.Contains(out, "rc=0") {
+		errorf("after a restart of namespace wb, the wire does not carry pings and LLDP again:\n%s", out)
+	} else if m[1] == m[2] {
+		errorf("the restart of namespace wb did not re-create wire:b0 (ifindex %s), so it proves nothing:\n%s", m[1], out)
 	}
 	for ns, partner := range map[string]string{"ba": "02:00:00:00:0b:02", "bb": "02:00:00:00:0b:01"} {
 		out := rep["bond-"+ns]
