@@ -52,6 +52,8 @@ type Plan struct {
 	Units []*Unit
 	// Target groups the lab's units; "" when the lab has none.
 	Target string
+	// Wires are the lab's transparent wires, in the lab's order.
+	Wires []*Wire
 }
 
 // Unit is a generated systemd unit and the kernel objects it owns.
@@ -75,6 +77,8 @@ type Unit struct {
 	Links []*Link
 	// Sysctls are the interface-specific sysctls of interfaces this unit creates.
 	Sysctls []Sysctl
+	// Wires are the wires with an end the unit creates (see wireUnits).
+	Wires []*Wire
 }
 
 // Namespace is a namespace created by a unit.
@@ -125,6 +129,8 @@ type Link struct {
 	LinkLocal bool
 	// VLANs are the sub-interfaces on this link.
 	VLANs []*Link
+	// Netem is the impairment of frames leaving the link; nil for none.
+	Netem *schema.NetemValues
 }
 
 // Label is how messages name the link: NS:NAME or NAME.
@@ -314,7 +320,9 @@ func (g *gen) build() {
 		}
 	}
 	g.configure()
+	g.impair()
 	g.hostUnit()
+	g.wireUnits()
 	g.finish()
 }
 
@@ -452,7 +460,7 @@ func (g *gen) hostUnit() {
 		}
 	}
 	for _, l := range g.plan.Links {
-		if l.Owner != nil || l.NS != "" || l.MatchMAC != "" || l.PortVLANs == nil || l.PortVLANs.DeleteDefault == 0 {
+		if l.Owner != nil || l.NS != "" || l.MatchMAC != "" || (l.PortVLANs == nil || l.PortVLANs.DeleteDefault == 0) && !g.unitOnly(l) {
 			continue
 		}
 		root := l
@@ -468,6 +476,8 @@ func (g *gen) hostUnit() {
 		return
 	}
 	u := &Unit{Name: names.Unit(g.plan.Lab, names.KindHost, ""), Kind: HostUnit}
+	// (Its links: ports off the default VLAN, and links whose qdiscs
+	// networkd cannot set, see unitOnly.)
 	g.units[u.Name] = u
 	for _, l := range g.plan.Links {
 		if !move[l] {

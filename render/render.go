@@ -299,6 +299,9 @@ func networkSections(l *generator.Link) []*section {
 		}
 	}
 	sections = append(sections, fdbSections(l)...)
+	if ne := netemSection(l); ne != nil {
+		sections = append(sections, ne)
+	}
 	if l.PortVLANs != nil {
 		for _, e := range l.PortVLANs.Entries {
 			vid := vidString(e)

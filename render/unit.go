@@ -28,7 +28,11 @@ func (r *renderer) unit(u *generator.Unit) {
 	case generator.NamespaceUnit:
 		unitSec.add("Description", fmt.Sprintf("netgen lab %s: namespace %s", p.Lab, u.Namespaces[0]))
 	case generator.HostUnit:
-		unitSec.add("Description", fmt.Sprintf("netgen lab %s: host bridge ports off the default VLAN", p.Lab))
+		what := "host bridge ports off the default VLAN"
+		if hostQdiscs(u) {
+			what = "host links whose VLANs or qdiscs networkd cannot set"
+		}
+		unitSec.add("Description", fmt.Sprintf("netgen lab %s: %s", p.Lab, what))
 	case generator.LinkUnit:
 		unitSec.add("Description", fmt.Sprintf("netgen lab %s: veths between namespaces %s and %s", p.Lab, u.Namespaces[0], u.Namespaces[1]))
 		requires = append(requires, u.Requires...)
@@ -229,7 +233,7 @@ func downStmts(u *generator.Unit) []stmt {
 		}
 		out = append(out, ifNetns{ns: ns, body: body})
 	}
-	return out
+	return append(out, wireDownStmts(u)...)
 }
 
 // upStmts create the unit's namespace and links, one `ip -batch` per
@@ -289,7 +293,8 @@ func upStmts(u *generator.Unit, joins map[string][]string) []stmt {
 	for _, ns := range namespaces(u) {
 		out = append(out, setSysctls{ns, byNS[ns]})
 	}
-	return out
+	out = append(out, netemStmts(u)...)
+	return append(out, wireStmts(u)...)
 }
 
 // createdIn is the namespace whose `ip` creates the link: a veth's

@@ -259,16 +259,16 @@ var (
 	linkKeys      = []string{"mtu", "mac"}
 	l3Keys        = []string{"addresses", "gateway", "routes"}
 	portKeys      = []string{"bridge", "vlan"}
-	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines"})
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines", "wires"})
 	namespaceKeys = keys([]string{"loopback", "sysctl", "machine"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
 		"vlan-filtering", "default-pvid", "group-forward-mask", "machine", "machines"}, linkKeys, l3Keys)
 	routeKeys    = keys([]string{"to", "via", "metric"})
 	portVLANKeys = keys([]string{"access", "native", "trunk"})
-	vethMapKeys  = keys([]string{"ends", "mtu"})
-	endKeys      = keys([]string{"name", "external"}, l3Keys, portKeys, linkKeys)
-	vlanKeys     = keys([]string{"parent", "id", "name"}, l3Keys, portKeys, linkKeys)
-	tapKeys      = keys([]string{"name", "user", "group", "multi-queue"}, l3Keys, portKeys, linkKeys)
+	vethMapKeys  = keys([]string{"ends", "mtu", "netem"})
+	endKeys      = keys([]string{"name", "external", "netem"}, l3Keys, portKeys, linkKeys)
+	vlanKeys     = keys([]string{"parent", "id", "name", "netem"}, l3Keys, portKeys, linkKeys)
+	tapKeys      = keys([]string{"name", "user", "group", "multi-queue", "netem"}, l3Keys, portKeys, linkKeys)
 	uplinkKeys   = keys([]string{"interface", "mac", "mtu", "addresses"}, portKeys)
 )
 
@@ -560,6 +560,8 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 			}
 		case "machines":
 			lab.Machines = d.machines(v)
+		case "wires":
+			lab.Wires = d.wires(v)
 		default:
 			return false
 		}
@@ -896,6 +898,8 @@ func (d *decoder) veth(n *yaml.Node) *Veth {
 				ends, endsNode = d.list(e, "ends"), e
 			case "mtu":
 				v.MTU = d.int(e, "mtu")
+			case "netem":
+				v.Netem = d.netem(e)
 			default:
 				return false
 			}
@@ -933,6 +937,8 @@ func (d *decoder) end(n *yaml.Node) *End {
 			e.Name = d.ref(v, "interface")
 		case "external":
 			e.External = d.bool(v, "external")
+		case "netem":
+			e.Netem = d.netem(v)
 		default:
 			return d.l3Field(key, v, &e.L3) || d.portField(key, v, &e.Port) || d.linkField(key, v, &e.Link)
 		}
@@ -954,6 +960,8 @@ func (d *decoder) vlan(n *yaml.Node) *VLAN {
 			v.ID = d.int(x, "id")
 		case "name":
 			v.Name = d.str(x, "name")
+		case "netem":
+			v.Netem = d.netem(x)
 		default:
 			return d.l3Field(key, x, &v.L3) || d.portField(key, x, &v.Port) || d.linkField(key, x, &v.Link)
 		}
@@ -986,6 +994,8 @@ func (d *decoder) tap(n *yaml.Node) *Tap {
 			t.Group = d.str(v, "group")
 		case "multi-queue":
 			t.MultiQueue = d.bool(v, "multi-queue")
+		case "netem":
+			t.Netem = d.netem(v)
 		default:
 			return d.l3Field(key, v, &t.L3) || d.portField(key, v, &t.Port) || d.linkField(key, v, &t.Link)
 		}

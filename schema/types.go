@@ -92,7 +92,8 @@ type Lab struct {
 	// part of a lab (Project); never decoded.
 	Tunnels []*Tunnel
 	// Part is the machine whose part of a lab this is (Project).
-	Part string
+	Part  string
+	Wires []*Wire
 }
 
 // Namespace is a named network namespace.
@@ -180,6 +181,7 @@ type End struct {
 	Port
 	Link
 	External Bool
+	Netem    *Netem
 }
 
 // Veth is a veth pair. MTU is the entry-level MTU of the map form, which
@@ -191,6 +193,9 @@ type Veth struct {
 	// Tunnel is set by Project on a veth whose other end is on another
 	// machine: Ends[0] is this machine's end, Ends[1] is nil.
 	Tunnel *Tunnel
+	// Netem is the entry-level impairment, for both ends unless an end
+	// sets its own.
+	Netem *Netem
 }
 
 // VLAN is an 802.1Q sub-interface.
@@ -203,6 +208,7 @@ type VLAN struct {
 	L3
 	Port
 	Link
+	Netem *Netem
 }
 
 // IfName is the sub-interface's name: the given one or PARENT.ID.
@@ -226,6 +232,7 @@ type Tap struct {
 	L3
 	Port
 	Link
+	Netem *Netem
 }
 
 // Uplink is an existing host interface joined to the lab.

@@ -73,6 +73,8 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	v.macs()
 	v.loops()
 	v.unitNames()
+	v.netems()
+	v.wires()
 	return x
 }
 

@@ -49,12 +49,14 @@ type Actions struct {
 	// Start are units that are new or not active; Restart are units whose
 	// file changed or whose host bridge is re-created.
 	Start, Restart []string
+	// Qdiscs are netem changes made in place (qdisc.go).
+	Qdiscs []QdiscChange `json:",omitempty"`
 }
 
 // Empty reports whether nothing needs doing.
 func (a *Actions) Empty() bool {
 	return len(a.Stop) == 0 && !a.DaemonReload && len(a.Recreate) == 0 && len(a.Delete) == 0 &&
-		!a.NetworkdReload && len(a.Start) == 0 && len(a.Restart) == 0
+		!a.NetworkdReload && len(a.Start) == 0 && len(a.Restart) == 0 && len(a.Qdiscs) == 0
 }
 
 // Describe lists the actions for humans, in the order they run.
@@ -83,6 +85,9 @@ func (a *Actions) Describe() []string {
 	}
 	for _, u := range a.Restart {
 		out = append(out, "restart "+u)
+	}
+	for _, q := range a.Qdiscs {
+		out = append(out, q.describe())
 	}
 	return out
 }
@@ -122,7 +127,7 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 		switch {
 		case !had:
 			start[u] = true
-		case oldHash != rec.UnitHashes[u] && !strings.HasSuffix(u, ".target"):
+		case oldHash != rec.UnitHashes[u] && !strings.HasSuffix(u, ".target") && !onlyQdiscs(old, rec, u):
 			restart[u] = true
 		case active != nil && active[u] != "active":
 			start[u] = true
@@ -149,6 +154,7 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 			}
 		}
 	}
+	a.qdiscs(old, rec, start, restart, recreate, pending)
 	for u := range start {
 		a.Start = append(a.Start, u)
 	}
@@ -414,6 +420,13 @@ func (s *System) After(ctx context.Context, a *Actions) (failed []string, err er
 	// A restart propagates to PartOf= units as jobs of their own: wait for
 	// them before judging.
 	s.waitJobs(ctx)
+	for _, q := range a.Qdiscs {
+		fmt.Fprintf(s.log, "netgen: %s\n", q.describe())
+		if err := applyQdisc(q); err != nil {
+			return failed, &Error{err.Error()}
+		}
+		killpoint.Step("qdisc " + q.label())
+	}
 	return failed, nil
 }
 

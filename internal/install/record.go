@@ -47,6 +47,11 @@ type Record struct {
 	// UnitHashes maps each unit to the hash of its file.
 	UnitHashes map[string]string `json:"unit_hashes"`
 	Namespaces []string          `json:"namespaces"`
+	// StableUnits maps each unit to the hash of its file without its netem
+	// batches, and Qdiscs each impaired link (NS:IF, IF in the host) to its
+	// netem (qdisc.go).
+	StableUnits map[string]string `json:"stable_units,omitempty"`
+	Qdiscs      map[string]Qdisc  `json:"qdiscs,omitempty"`
 }
 
 // RecordName is the record's file name for a lab (a lab name has no ".").
@@ -127,6 +132,7 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 			r.Namespaces = append(r.Namespaces, u.Namespaces[0])
 		}
 	}
+	addQdiscs(r, p, files)
 	for _, list := range []*[]string{&r.Files, &r.Links, &r.Units, &r.HostDevices, &r.Namespaces} {
 		sort.Strings(*list)
 	}

@@ -220,6 +220,13 @@ func newModel(p *generator.Plan) *model {
 			}
 		}
 	}
+	// A wire joins its ends' segments, every VLAN id with it (it passes
+	// frames as they are, tags included).
+	for _, w := range p.Wires {
+		for _, v := range vids {
+			m.union(port{l: w.A, vid: v}, port{l: w.B, vid: v})
+		}
+	}
 	for _, u := range p.Units {
 		if u.Kind == generator.NamespaceUnit && u.Namespace != nil {
 			m.loopback[u.Namespace.Name] = u.Namespace.Loopback
