@@ -52,6 +52,10 @@ type Plan struct {
 	Units []*Unit
 	// Target groups the lab's units; "" when the lab has none.
 	Target string
+	// Services are the programs run inside namespaces, sorted by namespace
+	// and name; Resolvers the namespaces' /etc/netns files (services.go).
+	Services  []*Service
+	Resolvers []*Resolver
 }
 
 // Unit is a generated systemd unit and the kernel objects it owns.
@@ -310,6 +314,7 @@ func (g *gen) build() {
 	g.configure()
 	g.hostUnit()
 	g.finish()
+	g.services()
 }
 
 // vlanOrder returns the lab's VLANs with every parent before its children.

@@ -259,8 +259,8 @@ var (
 	linkKeys      = []string{"mtu", "mac"}
 	l3Keys        = []string{"addresses", "gateway", "routes"}
 	portKeys      = []string{"bridge", "vlan"}
-	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks"})
-	namespaceKeys = keys([]string{"loopback", "sysctl"})
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "dns"})
+	namespaceKeys = keys([]string{"loopback", "sysctl", "services", "dns"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
 		"vlan-filtering", "default-pvid", "group-forward-mask"}, linkKeys, l3Keys)
 	routeKeys    = keys([]string{"to", "via", "metric"})
@@ -270,6 +270,8 @@ var (
 	vlanKeys     = keys([]string{"parent", "id", "name"}, l3Keys, portKeys, linkKeys)
 	tapKeys      = keys([]string{"name", "user", "group", "multi-queue"}, l3Keys, portKeys, linkKeys)
 	uplinkKeys   = keys([]string{"interface", "mac", "mtu", "addresses"}, portKeys)
+	serviceKeys  = keys([]string{"exec", "user", "group", "restart", "environment"})
+	dnsKeys      = keys([]string{"nameservers", "search", "hosts", "names"})
 )
 
 // fields decodes a mapping whose keys are known, reporting unknown keys with
@@ -558,6 +560,8 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 			for _, c := range d.list(v, "uplinks") {
 				lab.Uplinks = append(lab.Uplinks, d.uplink(c))
 			}
+		case "dns":
+			lab.DNS = d.dns(v, "the lab's dns", true)
 		default:
 			return false
 		}
@@ -608,6 +612,12 @@ func (d *decoder) namespace(e entry) *Namespace {
 					ns.Sysctls = append(ns.Sysctls, Sysctl{Key: Str{Value: s.key, Pos: s.kpos, Set: true}, Value: val})
 				}
 			}
+		case "services":
+			for _, s := range d.namedMap(v, "services") {
+				ns.Services = append(ns.Services, d.service(s))
+			}
+		case "dns":
+			ns.DNS = d.dns(v, fmt.Sprintf("the dns of namespace %q", e.key), false)
 		default:
 			return false
 		}

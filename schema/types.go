@@ -86,6 +86,8 @@ type Lab struct {
 	VLANs      []*VLAN
 	Taps       []*Tap
 	Uplinks    []*Uplink
+	// DNS is the lab-wide `dns`: defaults for every namespace (services.go).
+	DNS *DNS
 }
 
 // Namespace is a named network namespace.
@@ -93,6 +95,10 @@ type Namespace struct {
 	Name     Str
 	Loopback Bool
 	Sysctls  []Sysctl
+	// Services are the programs run inside the namespace (services.go).
+	Services []*Service
+	// DNS is the namespace's own `dns`, replacing the lab's key by key.
+	DNS *DNS
 }
 
 // Sysctl is one `net.*` key set inside a namespace.

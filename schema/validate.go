@@ -49,6 +49,7 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 		v.namespace(ns)
 	}
 	v.sysctls()
+	v.services()
 	for _, dup := range x.Dups {
 		v.duplicate(dup[0], dup[1])
 	}

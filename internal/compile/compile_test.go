@@ -268,6 +268,15 @@ func TestRoundTrip(t *testing.T) {
 
 func assertReparses(t testing.TB, f render.File) {
 	t.Helper()
+	if f.Dir == render.NetnsDir {
+		// resolv.conf(5) and hosts(5): comment or "KEY VALUE" lines.
+		for _, line := range strings.Split(strings.TrimSuffix(string(f.Data), "\n"), "\n") {
+			if line == "" || strings.ContainsAny(line, "\x00\r") || (line[0] != '#' && !strings.ContainsAny(line, " \t")) {
+				t.Fatalf("%s has a line that is not KEY VALUE: %q\n%s", f.Name, line, f.Data)
+			}
+		}
+		return
+	}
 	secs, err := unit.DeserializeSections(bytes.NewReader(f.Data))
 	if err != nil {
 		t.Fatalf("%s does not re-parse: %v\n%s", f.Name, err, f.Data)

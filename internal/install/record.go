@@ -84,6 +84,9 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 		HostBridgePorts: map[string][]string{}}
 	for _, f := range files {
 		dir := d.Network
+		if f.Dir == render.NetnsDir {
+			dir = names.NetnsDir
+		}
 		if f.Dir == render.UnitDir {
 			dir = d.Unit
 			r.Units = append(r.Units, f.Name)
