@@ -92,6 +92,8 @@ func TestBootNspawn(t *testing.T) {
 		}
 	}
 
+	checkServices(t, c, root)
+
 	byName := map[string]bootLab{}
 	for _, l := range labs {
 		byName[l.Name] = l
