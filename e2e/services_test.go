@@ -84,9 +84,9 @@ func checkServices(t *testing.T, c *testbed.Container, root string) {
 	if _, out := sh("ip netns exec cli getent hosts localhost srv gw.lab.test"); !strings.Contains(out, "srv") || !strings.Contains(out, "192.168.80.254") || !strings.Contains(out, "localhost") {
 		t.Errorf("getent hosts in cli: want localhost, srv and gw.lab.test:\n%s", out)
 	}
-	// hello runs as nobody with its environment, and says so in the journal.
-	if _, out := sh("journalctl -b -o cat -u " + svcHello); !strings.Contains(out, "hello from namespace srv at 100% as nobody") {
-		t.Errorf("journal of service hello: no greeting as nobody with its environment:\n%s", out)
+	// hello runs as www-data with its environment, and says so in the journal.
+	if _, out := sh("journalctl -b -o cat -u " + svcHello); !strings.Contains(out, "hello from namespace srv at 100% as www-data") {
+		t.Errorf("journal of service hello: no greeting as www-data with its environment:\n%s", out)
 	}
 	// tick exits every second and is started again.
 	time.Sleep(2500 * time.Millisecond)
@@ -133,7 +133,7 @@ func checkServices(t *testing.T, c *testbed.Container, root string) {
 	if p := mainPID(svcHello); p == helloPID || p == "0" {
 		t.Errorf("a change to service hello did not restart it (main PID %s, was %s)", p, helloPID)
 	}
-	if _, out := sh("journalctl -b -o cat -u " + svcHello); !strings.Contains(out, "hello from srv, again at 100% as nobody") {
+	if _, out := sh("journalctl -b -o cat -u " + svcHello); !strings.Contains(out, "hello from srv, again at 100% as www-data") {
 		t.Errorf("journal of service hello after the live build: no new greeting:\n%s", out)
 	}
 
@@ -141,7 +141,7 @@ func checkServices(t *testing.T, c *testbed.Container, root string) {
 	if code, out := sh("netgen down services 2>&1"); code != 0 {
 		t.Fatalf("netgen down services: exit %d\n%s", code, out)
 	}
-	_, left := sh(`ls -d /etc/netns/srv /etc/netns/cli /etc/systemd/system/netgen-services* 2>/dev/null; ls /run/netns | grep -E '^(srv|cli)$'; systemctl list-units --all --plain --no-legend 'netgen-services*' | grep -v not-found; pgrep -f systemd-socket-activate; pgrep -u nobody sleep`)
+	_, left := sh(`ls -d /etc/netns/srv /etc/netns/cli /etc/systemd/system/netgen-services* 2>/dev/null; ls /run/netns | grep -E '^(srv|cli)$'; systemctl list-units --all --plain --no-legend 'netgen-services*' | grep -v not-found; pgrep -f systemd-socket-activate; pgrep -u www-data sleep`)
 	if strings.TrimSpace(left) != "" {
 		t.Errorf("left after netgen down services:\n%s", left)
 	}
