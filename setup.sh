@@ -11,8 +11,9 @@ cd "$(dirname "$0")"
 # tiers; shellcheck for every generated unit script; graphviz (dot) for the
 # drawings of `netgen graph`, and chromium for Mermaid's own command line,
 # which renders them too (internal/testkit/mermaid; Node.js and npm, when
-# the machine has none, come from Debian as well).
-packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs shellcheck graphviz chromium)
+# the machine has none, come from Debian as well); nftables (nft) to check
+# the masquerade tables netgen writes.
+packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs shellcheck graphviz chromium nftables)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

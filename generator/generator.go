@@ -79,6 +79,8 @@ type Unit struct {
 	Links []*Link
 	// Sysctls are the interface-specific sysctls of interfaces this unit creates.
 	Sysctls []Sysctl
+	// NATs are the unit's masquerade tables, by namespace (masquerade.go).
+	NATs []*NAT
 }
 
 // Namespace is a namespace created by a unit.
@@ -127,6 +129,9 @@ type Link struct {
 	LinkLocal bool
 	// VLANs are the sub-interfaces on this link.
 	VLANs []*Link
+	// Masquerade are the subnets whose forwarded traffic leaves the
+	// namespace with the address of the interface it leaves by.
+	Masquerade []netip.Prefix
 }
 
 // Label is how messages name the link: NS:NAME or NAME.
@@ -314,6 +319,7 @@ func (g *gen) build() {
 	g.configure()
 	g.hostUnit()
 	g.finish()
+	g.masquerade()
 	g.services()
 }
 

@@ -115,6 +115,11 @@ func ServiceUnit(lab, ns, svc string) string {
 	return Unit(lab, KindService, Escape(ns)+"--"+Escape(svc))
 }
 
+// NATTable is the nftables table (family inet) of a unit's masquerade
+// rules: the unit's name, unescaped, without ".service", so each unit has
+// its own in each namespace and it names the lab.
+func NATTable(unit string) string { return strings.TrimSuffix(Unescape(unit), ".service") }
+
 // NetnsDir is the directory whose NS/resolv.conf and NS/hosts `ip netns
 // exec NS` bind-mounts over /etc/resolv.conf and /etc/hosts (ip-netns(8)).
 const NetnsDir = "/etc/netns"

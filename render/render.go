@@ -365,6 +365,7 @@ func networkSection(l *generator.Link) *section {
 	}
 	// A lab must not let its namespaces' routers steer the host by RA.
 	s.add("IPv6AcceptRA", "no")
+	s.add("IPMasquerade", ipMasquerade(l))
 	if l.Kind != schema.KindUplink {
 		// Like `ip`, configure a lab link whether or not its peer is up yet
 		// (a tap nobody has opened never has carrier).

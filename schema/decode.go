@@ -257,7 +257,7 @@ func keys(groups ...[]string) []string {
 // decoding allocate more than yaml.v3's parse itself.
 var (
 	linkKeys      = []string{"mtu", "mac"}
-	l3Keys        = []string{"addresses", "gateway", "routes"}
+	l3Keys        = []string{"addresses", "gateway", "routes", "masquerade"}
 	portKeys      = []string{"bridge", "vlan"}
 	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "dns"})
 	namespaceKeys = keys([]string{"loopback", "sysctl", "services", "dns"})
@@ -692,6 +692,8 @@ func (d *decoder) linkField(key string, v *yaml.Node, l *Link) bool {
 // l3Field decodes addresses, gateway and routes.
 func (d *decoder) l3Field(key string, v *yaml.Node, l *L3) bool {
 	switch key {
+	case "masquerade":
+		l.Masquerade = d.str(v, "masquerade")
 	case "addresses":
 		if v.Kind == yaml.ScalarNode && !isNull(v) {
 			d.errorf(pos(v), "addresses must be a list of CIDRs").Hint = fmt.Sprintf("write [%s]", v.Value)

@@ -111,6 +111,9 @@ type L3 struct {
 	Addresses []Address
 	Gateway   IP
 	Routes    []Route
+	// Masquerade is `masquerade:` as written: true, false, ipv4 or ipv6
+	// (masquerade.go).
+	Masquerade Str
 }
 
 // HasAny reports whether any layer-3 setting is present.

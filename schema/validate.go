@@ -50,6 +50,7 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	}
 	v.sysctls()
 	v.services()
+	v.masquerade()
 	for _, dup := range x.Dups {
 		v.duplicate(dup[0], dup[1])
 	}

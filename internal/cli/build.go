@@ -99,6 +99,10 @@ func build(args []string, st IO) int {
 	if code != ExitOK {
 		return code
 	}
+	if err := checkTools(res.Plan, o.dirs); err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return ExitApply
+	}
 	status, rec := realize(res, o, st)
 	if status == ExitOK && rec != nil && !o.check && !o.dryRun && fs.Arg(0) != "-" {
 		install.WriteStamp(o.dirs, buildID(), fs.Arg(0), src, rec)
