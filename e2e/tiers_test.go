@@ -93,6 +93,7 @@ func TestBootNspawn(t *testing.T) {
 	}
 
 	checkServices(t, c, root)
+	checkMasquerade(t, c)
 
 	byName := map[string]bootLab{}
 	for _, l := range labs {
