@@ -139,7 +139,7 @@ type model struct {
 	routes   map[string][]route
 	forwards map[string][2]bool // [IPv4, IPv6]
 	// masq are the masquerading links of each node (masquerade.go).
-	masq map[string][]*generator.Link
+	masq     map[string][]*generator.Link
 	loopback map[string]bool
 	// names and leaving cache describe and leaves, per segment.
 	names   map[port]string
