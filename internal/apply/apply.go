@@ -38,6 +38,17 @@ func SystemdRunning() bool {
 	return err == nil && fi.IsDir()
 }
 
+// Up reports whether a unit of a lab in state is up: active, or, for a
+// lab's service, activating (between two runs of a service that
+// restarts, or still starting: its failures are its own, in its journal).
+func Up(unit, state string) bool {
+	if state == "active" {
+		return true
+	}
+	n, _ := names.Parse(unit)
+	return n.Kind == names.KindService && state == "activating"
+}
+
 // Actions are the runtime steps that bring a running system to a lab.
 type Actions struct {
 	// Stop are units the lab no longer has: stopped while their files exist.
@@ -125,7 +136,7 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 			start[u] = true
 		case oldHash != rec.UnitHashes[u] && !strings.HasSuffix(u, ".target"):
 			restart[u] = true
-		case active != nil && active[u] != "active":
+		case active != nil && !Up(u, active[u]):
 			start[u] = true
 		}
 	}
@@ -422,12 +433,7 @@ func (s *System) After(ctx context.Context, a *Actions) (failed []string, err er
 // that failed (After), as one *Error; nil when the lab is up.
 func (s *System) Verify(ctx context.Context, units, failed []string) error {
 	for u, st := range s.States(ctx, units) {
-		if n, _ := names.Parse(u); n.Kind == names.KindService && st == "activating" {
-			// A lab's service between two runs (restart: always) or
-			// still starting: its failures are its own, in its journal.
-			continue
-		}
-		if st != "active" && !strings.HasSuffix(u, ".target") {
+		if !Up(u, st) && !strings.HasSuffix(u, ".target") {
 			failed = append(failed, fmt.Sprintf("%s is %s; see `journalctl -u %s`", u, st, u))
 		}
 	}

@@ -123,8 +123,8 @@ func fastUpToDate(labPath string, src []byte, o buildOpts, st IO) bool {
 			return false
 		}
 		defer sys.Close()
-		for _, s := range sys.States(context.Background(), units) {
-			if s != "active" {
+		for u, s := range sys.States(context.Background(), units) {
+			if !apply.Up(u, s) {
 				return false
 			}
 		}
