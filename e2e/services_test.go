@@ -88,6 +88,15 @@ func checkServices(t *testing.T, c *testbed.Container, root string) {
 	if _, out := sh("journalctl -b -o cat -u " + svcHello); !strings.Contains(out, "hello from namespace srv at 100% as www-data") {
 		t.Errorf("journal of service hello: no greeting as www-data with its environment:\n%s", out)
 	}
+	// Lab quoting (e2e/testdata/labs/exec-quoting.yml): every word and
+	// variable reaches the program as the lab wrote it.
+	wantWords := "[a b]\n[it's]\n[say \"hi\"]\n[back\\slash]\n[$HOME]\n[${X}]\n[]\n[100%]\n[%n]\n[tab\there]\n"
+	if _, out := sh("journalctl -b -o cat _SYSTEMD_UNIT=netgen-quoting_svc-q--words.service"); out != wantWords {
+		t.Errorf("service words printed its arguments as:\n%s\nwant:\n%s", out, wantWords)
+	}
+	if _, out := sh("journalctl -b -o cat _SYSTEMD_UNIT=netgen-quoting_svc-q--env.service"); out != "a \"b\" c|x\\y|50%|$1|\n" {
+		t.Errorf("service env printed its environment as %q, want %q", out, "a \"b\" c|x\\y|50%|$1|\n")
+	}
 	// tick exits every second and is started again.
 	time.Sleep(2500 * time.Millisecond)
 	if _, out := sh("systemctl show -p NRestarts --value " + svcTick); func() bool { n, _ := strconv.Atoi(strings.TrimSpace(out)); return n < 1 }() {
