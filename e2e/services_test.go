@@ -150,7 +150,7 @@ func checkServices(t *testing.T, c *testbed.Container, root string) {
 	if code, out := sh("netgen down services 2>&1"); code != 0 {
 		t.Fatalf("netgen down services: exit %d\n%s", code, out)
 	}
-	_, left := sh(`ls -d /etc/netns/srv /etc/netns/cli /etc/systemd/system/netgen-services* 2>/dev/null; ls /run/netns | grep -E '^(srv|cli)$'; systemctl list-units --all --plain --no-legend 'netgen-services*' | grep -v not-found; pgrep -f systemd-socket-activate; pgrep -u www-data sleep`)
+	_, left := sh(`ls -d /etc/netns/srv /etc/netns/cli /etc/systemd/system/netgen-services* 2>/dev/null; ls /run/netns | grep -E '^(srv|cli)$'; systemctl list-units --all --plain --no-legend 'netgen-services*' | grep -v not-found; pgrep '^systemd-socket'; pgrep -u www-data sleep`)
 	if strings.TrimSpace(left) != "" {
 		t.Errorf("left after netgen down services:\n%s", left)
 	}
