@@ -81,7 +81,8 @@ type filter hook input priority 0; policy accept;
 tcp dport 9 counter accept
 }
 }
-EOF`)
+EOF
+:`) // the EOF line alone: inContainer appends "; echo ..."
 	keep := must("nft list table inet keep")
 	must("netgen build /root/labs/masquerade.yml")
 	if out := must("nft list tables"); !strings.Contains(out, "netgen-masq_ns-router") {
@@ -105,7 +106,8 @@ ip saddr 198.51.100.1 icmp type echo-request counter
 ip saddr != 198.51.100.1 icmp type echo-request counter
 }
 }
-EOF`)
+EOF
+:`) // the EOF line alone: inContainer appends "; echo ..."
 	if code, out := sh("ip netns exec pc ping -c 2 -W 2 198.51.100.2"); code != 0 {
 		t.Errorf("pc cannot reach the outside namespace through the NATs: exit %d\n%s", code, out)
 	}
