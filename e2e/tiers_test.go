@@ -97,6 +97,9 @@ func TestBootNspawn(t *testing.T) {
 	}
 	checkGenmode(t, c, gen)
 
+	checkServices(t, c, root)
+	checkMasquerade(t, c)
+
 	byName := map[string]bootLab{}
 	for _, l := range labs {
 		byName[l.Name] = l

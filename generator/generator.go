@@ -54,6 +54,10 @@ type Plan struct {
 	Target string
 	// Wires are the lab's transparent wires, in the lab's order.
 	Wires []*Wire
+	// Services are the programs run inside namespaces, sorted by namespace
+	// and name; Resolvers the namespaces' /etc/netns files (services.go).
+	Services  []*Service
+	Resolvers []*Resolver
 }
 
 // Unit is a generated systemd unit and the kernel objects it owns.
@@ -79,6 +83,8 @@ type Unit struct {
 	Sysctls []Sysctl
 	// Wires are the wires with an end the unit creates (see wireUnits).
 	Wires []*Wire
+	// NATs are the unit's masquerade tables, by namespace (masquerade.go).
+	NATs []*NAT
 }
 
 // Namespace is a namespace created by a unit.
@@ -131,6 +137,9 @@ type Link struct {
 	VLANs []*Link
 	// Netem is the impairment of frames leaving the link; nil for none.
 	Netem *schema.NetemValues
+	// Masquerade are the subnets whose forwarded traffic leaves the
+	// namespace with the address of the interface it leaves by.
+	Masquerade []netip.Prefix
 }
 
 // Label is how messages name the link: NS:NAME or NAME.
@@ -324,6 +333,8 @@ func (g *gen) build() {
 	g.hostUnit()
 	g.wireUnits()
 	g.finish()
+	g.masquerade()
+	g.services()
 }
 
 // vlanOrder returns the lab's VLANs with every parent before its children.

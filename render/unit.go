@@ -217,19 +217,26 @@ func downStmts(u *generator.Unit) []stmt {
 			}
 		}
 		del := batch{tool: "ip", ns: ns, force: true, steps: steps}
+		nat := natIn(u, ns)
 		if ns == "" {
+			if nat != nil {
+				out = append(out, deleteNAT{nat})
+			}
 			if len(steps) > 0 {
 				out = append(out, ifAnyLink{names: names, body: []stmt{del}})
 			}
 			continue
 		}
 		nsUnit := u.Kind == generator.NamespaceUnit && ns == u.Namespaces[0]
-		if len(steps) == 0 && !nsUnit {
+		if len(steps) == 0 && !nsUnit && nat == nil {
 			continue
 		}
 		body := []stmt{del}
 		if nsUnit {
 			body = append(body, deleteNetns{ns})
+		} else if nat != nil {
+			// The namespace stays: the table goes by itself.
+			body = append([]stmt{deleteNAT{nat}}, body...)
 		}
 		out = append(out, ifNetns{ns: ns, body: body})
 	}
@@ -294,7 +301,11 @@ func upStmts(u *generator.Unit, joins map[string][]string) []stmt {
 		out = append(out, setSysctls{ns, byNS[ns]})
 	}
 	out = append(out, netemStmts(u)...)
-	return append(out, wireStmts(u)...)
+	out = append(out, wireStmts(u)...)
+	for _, n := range u.NATs {
+		out = append(out, addNAT{n})
+	}
+	return out
 }
 
 // createdIn is the namespace whose `ip` creates the link: a veth's

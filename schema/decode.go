@@ -257,10 +257,10 @@ func keys(groups ...[]string) []string {
 // decoding allocate more than yaml.v3's parse itself.
 var (
 	linkKeys      = []string{"mtu", "mac"}
-	l3Keys        = []string{"addresses", "gateway", "routes"}
+	l3Keys        = []string{"addresses", "gateway", "routes", "masquerade"}
 	portKeys      = []string{"bridge", "vlan"}
-	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines", "wires"})
-	namespaceKeys = keys([]string{"loopback", "sysctl", "machine"})
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines", "wires", "dns"})
+	namespaceKeys = keys([]string{"loopback", "sysctl", "machine", "services", "dns"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
 		"vlan-filtering", "default-pvid", "group-forward-mask", "machine", "machines"}, linkKeys, l3Keys)
 	routeKeys    = keys([]string{"to", "via", "metric"})
@@ -270,6 +270,8 @@ var (
 	vlanKeys     = keys([]string{"parent", "id", "name", "netem"}, l3Keys, portKeys, linkKeys)
 	tapKeys      = keys([]string{"name", "user", "group", "multi-queue", "netem"}, l3Keys, portKeys, linkKeys)
 	uplinkKeys   = keys([]string{"interface", "mac", "mtu", "addresses"}, portKeys)
+	serviceKeys  = keys([]string{"exec", "user", "group", "restart", "environment"})
+	dnsKeys      = keys([]string{"nameservers", "search", "hosts", "names"})
 )
 
 // fields decodes a mapping whose keys are known, reporting unknown keys with
@@ -562,6 +564,8 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 			lab.Machines = d.machines(v)
 		case "wires":
 			lab.Wires = d.wires(v)
+		case "dns":
+			lab.DNS = d.dns(v, "the lab's dns", true)
 		default:
 			return false
 		}
@@ -614,6 +618,12 @@ func (d *decoder) namespace(e entry) *Namespace {
 					ns.Sysctls = append(ns.Sysctls, Sysctl{Key: Str{Value: s.key, Pos: s.kpos, Set: true}, Value: val})
 				}
 			}
+		case "services":
+			for _, s := range d.namedMap(v, "services") {
+				ns.Services = append(ns.Services, d.service(s))
+			}
+		case "dns":
+			ns.DNS = d.dns(v, fmt.Sprintf("the dns of namespace %q", e.key), false)
 		default:
 			return false
 		}
@@ -690,6 +700,8 @@ func (d *decoder) linkField(key string, v *yaml.Node, l *Link) bool {
 // l3Field decodes addresses, gateway and routes.
 func (d *decoder) l3Field(key string, v *yaml.Node, l *L3) bool {
 	switch key {
+	case "masquerade":
+		l.Masquerade = d.str(v, "masquerade")
 	case "addresses":
 		if v.Kind == yaml.ScalarNode && !isNull(v) {
 			d.errorf(pos(v), "addresses must be a list of CIDRs").Hint = fmt.Sprintf("write [%s]", v.Value)

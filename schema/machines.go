@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -488,7 +489,7 @@ func Project(lab *Lab, m string) *Lab {
 	}
 	for _, b := range lab.Bridges {
 		on := ml.bridgeOn(b)
-		if !contains(on, m) {
+		if !slices.Contains(on, m) {
 			continue
 		}
 		if b.NS() != "" || len(on) < 2 {
@@ -573,15 +574,6 @@ func Project(lab *Lab, m string) *Lab {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Flatten returns a lab with machines as one lab of namespaces, for

@@ -94,6 +94,8 @@ type Lab struct {
 	// Part is the machine whose part of a lab this is (Project).
 	Part  string
 	Wires []*Wire
+	// DNS is the lab-wide `dns`: defaults for every namespace (services.go).
+	DNS *DNS
 }
 
 // Namespace is a named network namespace.
@@ -103,6 +105,10 @@ type Namespace struct {
 	Sysctls  []Sysctl
 	// Machine is the machine the namespace is on (labs with machines).
 	Machine Str
+	// Services are the programs run inside the namespace (services.go).
+	Services []*Service
+	// DNS is the namespace's own `dns`, replacing the lab's key by key.
+	DNS *DNS
 }
 
 // Sysctl is one `net.*` key set inside a namespace.
@@ -115,6 +121,9 @@ type L3 struct {
 	Addresses []Address
 	Gateway   IP
 	Routes    []Route
+	// Masquerade is `masquerade:` as written: true, false, ipv4 or ipv6
+	// (masquerade.go).
+	Masquerade Str
 }
 
 // HasAny reports whether any layer-3 setting is present.

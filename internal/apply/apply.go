@@ -29,12 +29,24 @@ import (
 
 	"github.com/netgen-lab/netgen/internal/install"
 	"github.com/netgen-lab/netgen/internal/killpoint"
+	"github.com/netgen-lab/netgen/names"
 )
 
 // SystemdRunning reports whether systemd is PID 1 here (sd_booted(3)).
 func SystemdRunning() bool {
 	fi, err := os.Stat("/run/systemd/system")
 	return err == nil && fi.IsDir()
+}
+
+// Up reports whether a unit of a lab in state is up: active, or, for a
+// lab's service, activating (between two runs of a service that
+// restarts, or still starting: its failures are its own, in its journal).
+func Up(unit, state string) bool {
+	if state == "active" {
+		return true
+	}
+	n, _ := names.Parse(unit)
+	return n.Kind == names.KindService && state == "activating"
 }
 
 // Actions are the runtime steps that bring a running system to a lab.
@@ -129,7 +141,7 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 			start[u] = true
 		case oldHash != rec.UnitHashes[u] && !strings.HasSuffix(u, ".target") && !onlyQdiscs(old, rec, u):
 			restart[u] = true
-		case active != nil && active[u] != "active":
+		case active != nil && !Up(u, active[u]):
 			start[u] = true
 		}
 	}
@@ -434,7 +446,7 @@ func (s *System) After(ctx context.Context, a *Actions) (failed []string, err er
 // that failed (After), as one *Error; nil when the lab is up.
 func (s *System) Verify(ctx context.Context, units, failed []string) error {
 	for u, st := range s.States(ctx, units) {
-		if st != "active" && !strings.HasSuffix(u, ".target") {
+		if !Up(u, st) && !strings.HasSuffix(u, ".target") {
 			failed = append(failed, fmt.Sprintf("%s is %s; see `journalctl -u %s`", u, st, u))
 		}
 	}

@@ -105,6 +105,10 @@ func build(args []string, st IO) int {
 	if code != ExitOK {
 		return code
 	}
+	if err := checkTools(res.Plan, o.dirs); err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return ExitApply
+	}
 	status, rec := realize(res, o, st)
 	if status == ExitOK && rec != nil && !o.check && !o.dryRun && fs.Arg(0) != "-" {
 		install.WriteStamp(o.dirs, buildID(), fs.Arg(0), stampSource(src, m), rec)
@@ -125,8 +129,8 @@ func fastUpToDate(labPath string, src []byte, o buildOpts, st IO) bool {
 			return false
 		}
 		defer sys.Close()
-		for _, s := range sys.States(context.Background(), units) {
-			if s != "active" {
+		for u, s := range sys.States(context.Background(), units) {
+			if !apply.Up(u, s) {
 				return false
 			}
 		}

@@ -83,6 +83,15 @@ func (d Dirs) unitPath() string {
 
 // Path returns where a file is written on this machine.
 func (d Dirs) Path(f render.File) string {
+	if f.Dir == render.NetnsDir {
+		// /etc/netns is where `ip netns exec` looks (names.NetnsDir), so it
+		// follows --root but no option.
+		inside := filepath.Join(names.NetnsDir, f.Name)
+		if p, err := d.hostPath(inside); err == nil {
+			return p
+		}
+		return filepath.Join(d.Root, inside)
+	}
 	if f.Dir == render.UnitDir {
 		return filepath.Join(d.unitPath(), f.Name)
 	}
@@ -117,6 +126,11 @@ func EnableLinks(p *generator.Plan, d Dirs) ([]Link, error) {
 	}
 	for _, u := range p.Units {
 		if err := add(p.Target, u.Name); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range p.Services {
+		if err := add(p.Target, s.Unit); err != nil {
 			return nil, err
 		}
 	}
@@ -385,6 +399,7 @@ func (st *Staged) Commit() error {
 				return err
 			}
 			removeEmptyWants(filepath.Dir(c.Path))
+			removeEmptyNetns(filepath.Dir(c.Path))
 			killpoint.Step("delete " + c.Path)
 		}
 	}
@@ -403,6 +418,15 @@ func (st *Staged) Commit() error {
 // last link is gone, as systemctl disable does.
 func removeEmptyWants(dir string) {
 	if base := filepath.Base(dir); strings.HasPrefix(base, names.UnitPrefix) && strings.HasSuffix(base, ".wants") {
+		os.Remove(dir) // fails, harmlessly, while it is not empty
+	}
+}
+
+// removeEmptyNetns removes /etc/netns/NS once the last file netgen wrote
+// there is gone, so that `down` leaves no empty directory behind; a
+// directory with files of anyone else's stays.
+func removeEmptyNetns(dir string) {
+	if filepath.Base(filepath.Dir(dir)) == filepath.Base(names.NetnsDir) {
 		os.Remove(dir) // fails, harmlessly, while it is not empty
 	}
 }

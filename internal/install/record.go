@@ -89,6 +89,9 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 		HostBridgePorts: map[string][]string{}}
 	for _, f := range files {
 		dir := d.Network
+		if f.Dir == render.NetnsDir {
+			dir = names.NetnsDir
+		}
 		if f.Dir == render.UnitDir {
 			dir = d.Unit
 			r.Units = append(r.Units, f.Name)
@@ -253,7 +256,24 @@ func Scan(d Dirs, lab string) *Record {
 			r.Namespaces = append(r.Namespaces, ns)
 		}
 	}
+	r.Files = append(r.Files, scanNetns(d, lab)...)
 	return r
+}
+
+// scanNetns finds the lab's resolver files in /etc/netns/*/: their names
+// are fixed, so only the first line tells whose they are.
+func scanNetns(d Dirs, lab string) []string {
+	var out []string
+	nsDirs, _ := os.ReadDir(filepath.Join(d.Root, names.NetnsDir))
+	for _, ns := range nsDirs {
+		for _, f := range []string{"resolv.conf", "hosts"} {
+			inside := filepath.Join(names.NetnsDir, ns.Name(), f)
+			if hp, err := d.hostPath(inside); err == nil && hasHeader(hp, lab) {
+				out = append(out, inside)
+			}
+		}
+	}
+	return out
 }
 
 // Empty reports whether the record names nothing.
