@@ -216,8 +216,8 @@ func Plan(files []render.File, links []Link, d Dirs, old, rec *Record) ([]Change
 	}
 	recPath := d.RecordPath(rec.Lab)
 	cur, _ := readRegular(recPath)
-	if !bytes.Equal(cur, rec.Bytes()) {
-		out = append(out, Change{Path: recPath, Old: cur, New: rec.Bytes(), Mode: 0o644, Quiet: true})
+	if b := rec.Bytes(); !bytes.Equal(cur, b) {
+		out = append(out, Change{Path: recPath, Old: cur, New: b, Mode: 0o644, Quiet: true})
 	}
 	return out, nil
 }
