@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -369,30 +370,48 @@ func Stage(changes []Change) (*Staged, error) {
 		if c.Delete || c.Quiet {
 			continue
 		}
-		dir, base := filepath.Dir(c.Path), filepath.Base(c.Path)
+		dir := filepath.Dir(c.Path)
 		if _, ok := (*st.dirs)[dir]; !ok {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				st.Abort()
 				return nil, err
 			}
+			if _, err := st.dirs.open(dir); err != nil {
+				st.Abort()
+				return nil, err
+			}
 		}
-		dfd, err := st.dirs.open(dir)
-		if err != nil {
-			st.Abort()
-			return nil, err
-		}
-		var tmp string
-		if c.Link != nil {
-			tmp, err = stageSymlink(c.Link.Target, c.Path)
-		} else {
-			tmp, err = stageAt(dfd, dir, base, c.New, c.Mode)
-		}
-		if err != nil {
-			st.Abort()
-			return nil, err
-		}
-		st.temps = append(st.temps, tmp)
 		st.writes = append(st.writes, c)
+	}
+	// The files are written by two goroutines (when there are two CPUs and
+	// enough files): creating a name takes the directory's lock, writing
+	// the bytes does not.
+	st.temps = make([]string, len(st.writes))
+	errs := make([]error, len(st.writes))
+	workers := min(runtime.NumCPU(), 2, 1+len(st.writes)/512)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(st.writes); i += workers {
+				c := st.writes[i]
+				if c.Link != nil {
+					st.temps[i], errs[i] = stageSymlink(c.Link.Target, c.Path)
+					continue
+				}
+				dir := filepath.Dir(c.Path)
+				st.temps[i], errs[i] = stageAt((*st.dirs)[dir], dir, filepath.Base(c.Path), c.New, c.Mode)
+				if errs[i] != nil {
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		st.Abort()
+		return nil, err
 	}
 	// The new contents must be on disk before a rename can make them the
 	// configuration. One syncfs(2) per file system does for every file
