@@ -9,6 +9,9 @@
 #
 #   bench/netplan.sh [-rounds 21] [-uplinks 10] [-vlans 1000] [-bridges 200] [-dir /dev/shm/...]
 #
+# NETGEN_BENCH_BASELINE=BIN times another netgen binary in the same turns
+# (e.g. one built from an older commit), labelled "baseline".
+#
 # Needs Debian's netplan.io (apt-get install netplan.io): its generator
 # binary and `netplan generate --root-dir`. Nothing outside the work
 # directory is written; netplan only reads and writes under --root-dir.
@@ -18,4 +21,8 @@ if [ ! -x /usr/lib/netplan/generate ] && [ ! -x /lib/netplan/generate ]; then
   exit 1
 fi
 goinstall_netgen "$bin/goinstall" 2>/dev/null
-"$bin/figures" netplan -netgen "go build -buildvcs=false=$bin/netgen,go install MODULE@v0.99.0=$bin/goinstall/netgen" "$@"
+netgens="go build -buildvcs=false=$bin/netgen,go install MODULE@v0.99.0=$bin/goinstall/netgen"
+if [ -n "${NETGEN_BENCH_BASELINE:-}" ]; then
+  netgens="$netgens,baseline=$NETGEN_BENCH_BASELINE"
+fi
+"$bin/figures" netplan -netgen "$netgens" "$@"
