@@ -340,6 +340,11 @@ func (m dirFDs) open(dir string) (int, error) {
 	return fd, nil
 }
 
+func (m dirFDs) openErr(dir string) error {
+	_, err := m.open(dir)
+	return err
+}
+
 func (m dirFDs) close() {
 	for _, fd := range m {
 		unix.Close(fd)

@@ -163,16 +163,52 @@ func WriteStamp(d Dirs, id, labPath string, src []byte, rec *Record) {
 		}
 		paths = append(paths, hp)
 	}
+	// The lstats, from each directory's fd and on as many goroutines as
+	// there are CPUs, as in unchanged: they are most of WriteStamp, which
+	// was 8% of a fresh build of 2400 files.
 	dirs := dirFDs{}
 	defer dirs.close()
-	var st unix.Stat_t
 	for _, p := range paths {
-		dir, base := splitPath(p)
-		dfd, err := dirs.open(dir)
-		if err != nil || unix.Fstatat(dfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		if !strings.HasPrefix(p, "/") {
 			return
 		}
-		fmt.Fprintf(&b, "%d %d %d %s\n", st.Size, st.Mtim.Nano(), st.Ino, p)
+		if dir, _ := splitPath(p); dirs.openErr(dir) != nil {
+			return
+		}
+	}
+	lines := make([][]byte, len(paths))
+	workers := min(runtime.NumCPU(), 1+len(paths)/256)
+	var bad atomic.Bool
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var st unix.Stat_t
+			for i := w; i < len(paths) && !bad.Load(); i += workers {
+				dir, base := splitPath(paths[i])
+				if unix.Fstatat(dirs[dir], base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+					bad.Store(true)
+					return
+				}
+				l := make([]byte, 0, 48+len(paths[i]))
+				l = strconv.AppendInt(l, st.Size, 10)
+				l = append(l, ' ')
+				l = strconv.AppendInt(l, st.Mtim.Nano(), 10)
+				l = append(l, ' ')
+				l = strconv.AppendUint(l, st.Ino, 10)
+				l = append(l, ' ')
+				l = append(l, paths[i]...)
+				lines[i] = append(l, '\n')
+			}
+		}(w)
+	}
+	wg.Wait()
+	if bad.Load() {
+		return
+	}
+	for _, l := range lines {
+		b.Write(l)
 	}
 	_ = WriteFile(path, []byte(b.String()), 0o644)
 }
