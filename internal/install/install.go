@@ -323,6 +323,10 @@ type Staged struct {
 	// dirs holds an fd of each directory written to, so that each file's
 	// create and rename walk one name, not its whole path.
 	dirs *dirFDs
+	// whole maps a directory that did not exist to the temporary directory
+	// (.NAME.netgen-dir beside it) that holds its files under their own
+	// names: Commit renames it into place whole.
+	whole map[string]string
 }
 
 // dirFDs opens each directory once (O_PATH).
@@ -370,6 +374,41 @@ func Stage(changes []Change) (*Staged, error) {
 	}
 	for dir, bases := range writes {
 		removeStaleTemps(dir, bases)
+		os.RemoveAll(wholeTemp(dir)) // a killed run's
+	}
+	// A directory that does not exist yet (an image's first build) is
+	// written whole under a temporary name and renamed into place once:
+	// it appears with every file in it, and its files need no rename each
+	// (2411 renames were 13% of a fresh build). Only when no other
+	// directory written to is inside it or around it.
+	st.whole = map[string]string{}
+	for dir := range writes {
+		if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		nested := false
+		for other := range writes {
+			nested = nested || other != dir && (strings.HasPrefix(other, dir+"/") || strings.HasPrefix(dir, other+"/"))
+		}
+		if nested {
+			continue
+		}
+		tmp := wholeTemp(dir)
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			st.Abort()
+			return nil, err
+		}
+		if err := os.Mkdir(tmp, 0o755); err != nil {
+			st.Abort()
+			return nil, err
+		}
+		st.whole[dir] = tmp
+		fd, err := unix.Open(tmp, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			st.Abort()
+			return nil, &fs.PathError{Op: "open", Path: tmp, Err: err}
+		}
+		(*st.dirs)[dir] = fd
 	}
 	for _, c := range changes {
 		if c.Delete || c.Quiet {
@@ -401,12 +440,21 @@ func Stage(changes []Change) (*Staged, error) {
 			defer wg.Done()
 			for i := w; i < len(st.writes); i += workers {
 				c := st.writes[i]
-				if c.Link != nil {
+				dir, base := filepath.Dir(c.Path), filepath.Base(c.Path)
+				tmpDir, whole := st.whole[dir]
+				switch {
+				case whole && c.Link != nil:
+					st.temps[i] = filepath.Join(tmpDir, base)
+					if err := unix.Symlinkat(c.Link.Target, (*st.dirs)[dir], base); err != nil {
+						errs[i] = &os.LinkError{Op: "symlink", Old: c.Link.Target, New: st.temps[i], Err: err}
+					}
+				case whole:
+					st.temps[i], errs[i] = stageAt((*st.dirs)[dir], tmpDir, base, base, c.New, c.Mode)
+				case c.Link != nil:
 					st.temps[i], errs[i] = stageSymlink(c.Link.Target, c.Path)
-					continue
+				default:
+					st.temps[i], errs[i] = stageAt((*st.dirs)[dir], dir, base, "", c.New, c.Mode)
 				}
-				dir := filepath.Dir(c.Path)
-				st.temps[i], errs[i] = stageAt((*st.dirs)[dir], dir, filepath.Base(c.Path), c.New, c.Mode)
 				if errs[i] != nil {
 					return
 				}
@@ -424,6 +472,9 @@ func Stage(changes []Change) (*Staged, error) {
 	// took about a second on a disk).
 	synced := map[uint64]bool{}
 	for dir := range *st.dirs {
+		if tmp, ok := st.whole[dir]; ok {
+			dir = tmp
+		}
 		if err := syncFS(dir, synced); err != nil {
 			st.Abort()
 			return nil, err
@@ -432,18 +483,28 @@ func Stage(changes []Change) (*Staged, error) {
 	return st, nil
 }
 
-// stageAt writes data to a new temporary file .BASE.netgen-tmp in the
-// directory dfd (dir) and returns its path. The name is fixed, so no
+// wholeTemp is the temporary name of a directory written whole.
+func wholeTemp(dir string) string {
+	return filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".netgen-dir")
+}
+
+// stageAt writes data to a new file in the directory dfd (dir) and returns
+// its path: named final when final is not "" (in a directory written
+// whole, nobody sees it before its directory is renamed), else a temporary
+// file .BASE.netgen-tmp. The name is fixed, so no
 // random name is made and retried per file; one that exists (another run
 // at the same moment: Stage has removed those a killed run left) gets a
 // random one. The file is created with its mode, and chmodded only when
 // the umask would have taken bits away. Raw system calls: an os.File costs
 // three fcntls and an epoll_ctl more per file.
-func stageAt(dfd int, dir, base string, data []byte, mode fs.FileMode) (string, error) {
+func stageAt(dfd int, dir, base, final string, data []byte, mode fs.FileMode) (string, error) {
 	if mode == 0 {
 		mode = 0o644
 	}
 	name := "." + base + ".netgen-tmp"
+	if final != "" {
+		name = final
+	}
 	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(mode.Perm()))
 	for i := 0; err == unix.EEXIST || err == unix.EINTR; i++ {
 		if i == 100 {
@@ -543,6 +604,10 @@ func (st *Staged) Abort() {
 	}
 	st.temps = nil
 	st.dirs.close()
+	for _, tmp := range st.whole {
+		os.RemoveAll(tmp)
+	}
+	st.whole = nil
 }
 
 // Commit renames the staged files into place, deletes stale files and
@@ -550,8 +615,18 @@ func (st *Staged) Abort() {
 // not there yet.
 func (st *Staged) Commit() error {
 	defer st.dirs.close()
+	for dir, tmp := range st.whole {
+		if err := commitWhole(tmp, dir); err != nil {
+			return err
+		}
+		delete(st.whole, dir)
+		killpoint.Step("rename " + dir)
+	}
 	for i, tmp := range st.temps {
 		dir, path := filepath.Dir(tmp), st.writes[i].Path
+		if _, ok := (*st.dirs)[dir]; !ok {
+			continue // in a directory written whole
+		}
 		dfd := (*st.dirs)[dir]
 		if err := unix.Renameat(dfd, filepath.Base(tmp), dfd, filepath.Base(path)); err != nil {
 			for _, rest := range st.temps[i:] {
@@ -580,6 +655,37 @@ func (st *Staged) Commit() error {
 		}
 	}
 	return nil
+}
+
+// commitWhole renames the directory tmp, written whole, to dir; if dir has
+// appeared meanwhile, its files move one by one.
+func commitWhole(tmp, dir string) error {
+	err := os.Rename(tmp, dir)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, unix.EEXIST) && !errors.Is(err, unix.ENOTEMPTY) {
+		return err
+	}
+	names, err := readDirNames(tmp)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := os.Rename(filepath.Join(tmp, n), filepath.Join(dir, n)); err != nil {
+			return err
+		}
+	}
+	return os.Remove(tmp)
+}
+
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
 }
 
 // removeEmptyWants removes a .wants directory of a netgen target once its

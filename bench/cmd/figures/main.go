@@ -293,7 +293,7 @@ func netplan(args []string) error {
 		}
 		fresh := stats.Median(stats.Ratios(ms(p[0].runs), base))
 		again := stats.Median(stats.Ratios(ms(p[1].runs), base))
-		fmt.Printf("Targets (%s): fresh ≤ 0.80× generator: %.2f× (%s); unchanged re-run ≤ 0.10× generator: %.2f× (%s)\n",
+		fmt.Printf("Targets (%s): fresh ≤ 0.80× generator: %.3f× (%s); unchanged re-run ≤ 0.10× generator: %.3f× (%s)\n",
 			strings.TrimSuffix(strings.TrimPrefix(p[0].name, "netgen build (fresh, "), ")"), fresh, metOrNot(fresh <= 0.8), again, metOrNot(again <= 0.1))
 	}
 	return nil
