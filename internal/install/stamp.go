@@ -86,19 +86,28 @@ func UpToDate(d Dirs, id, labPath string, src []byte) (lab string, units []strin
 // name instead of the whole path, which halved the lstats' time on tmpfs
 // (2412 files under --root /dev/shm/...: 2.6 → 1.2 ms in-process).
 func unchanged(lines []string) bool {
+	type entry struct {
+		size, mtime int64
+		ino         uint64
+		dfd         int
+		base        string
+	}
 	dirs := dirFDs{}
 	defer dirs.close()
-	for _, line := range lines {
-		_, _, _, path, ok := parseStampLine(line)
+	entries := make([]entry, len(lines))
+	for i, line := range lines {
+		size, mtime, ino, path, ok := parseStampLine(line)
 		if !ok {
 			return false
 		}
-		dir, _ := splitPath(path)
-		if _, err := dirs.open(dir); err != nil {
+		dir, base := splitPath(path)
+		dfd, err := dirs.open(dir)
+		if err != nil {
 			return false
 		}
+		entries[i] = entry{size, mtime, ino, dfd, base}
 	}
-	workers := min(runtime.NumCPU(), 1+len(lines)/256)
+	workers := min(runtime.NumCPU(), 1+len(entries)/256)
 	var bad atomic.Bool
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -106,11 +115,10 @@ func unchanged(lines []string) bool {
 		go func(w int) {
 			defer wg.Done()
 			var st unix.Stat_t
-			for i := w; i < len(lines) && !bad.Load(); i += workers {
-				size, mtime, ino, path, _ := parseStampLine(lines[i])
-				dir, base := splitPath(path)
-				err := unix.Fstatat(dirs[dir], base, &st, unix.AT_SYMLINK_NOFOLLOW)
-				if err != nil || st.Size != size || st.Mtim.Nano() != mtime || st.Ino != ino {
+			for i := w; i < len(entries) && !bad.Load(); i += workers {
+				e := &entries[i]
+				err := unix.Fstatat(e.dfd, e.base, &st, unix.AT_SYMLINK_NOFOLLOW)
+				if err != nil || st.Size != e.size || st.Mtim.Nano() != e.mtime || st.Ino != e.ino {
 					bad.Store(true)
 					return
 				}
