@@ -1,7 +1,6 @@
 package install
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -60,14 +59,16 @@ func UpToDate(d Dirs, id, labPath string, src []byte) (lab string, units []strin
 	if err != nil {
 		return "", nil, false
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	if !sc.Scan() || sc.Text() != stampHead(id, src, d) {
+	// One string for the whole stamp; its lines are substrings of it.
+	text := string(b)
+	head, rest, _ := strings.Cut(text, "\n")
+	if head != stampHead(id, src, d) {
 		return "", nil, false
 	}
-	var files []string
-	for sc.Scan() {
-		line := sc.Text()
+	files := make([]string, 0, strings.Count(rest, "\n"))
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
 		switch {
 		case strings.HasPrefix(line, "lab "):
 			lab = strings.TrimPrefix(line, "lab ")
