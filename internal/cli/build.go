@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -48,27 +47,10 @@ func resolveDirs(o *buildOpts) error {
 	return err
 }
 
-// buildID identifies this netgen's code for the stamps; "" disables them.
-// Only a build from a clean VCS tree has one: a dev build's "version" says
-// nothing about the code that wrote the files.
-var buildID = func() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	var rev string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				return ""
-			}
-		}
-	}
-	return rev
-}
+// buildID identifies this netgen's code for the stamps ("" disables them):
+// the binary's Go build ID, which every build has, VCS or not (see
+// install.BuildIdentity).
+var buildID = install.BuildIdentity
 
 func build(args []string, st IO) int {
 	fs := newFlags("build LAB", "build LAB [options]", st)
