@@ -14,9 +14,10 @@ cd "$(dirname "$0")"
 # the machine has none, come from Debian as well); go-md2man (the man
 # pages) and lintian for the Debian package (packaging/build-deb.sh);
 # bash-completion and zsh to test its shell completion; ansible for the
-# test of the role that ships labs for several machines (e2e/ansible_test.go).
+# test of the role that ships labs for several machines (e2e/ansible_test.go);
+# nftables (nft) to check the masquerade tables netgen writes.
 packages=(systemd iproute2 util-linux debootstrap systemd-container qemu-system-x86 e2fsprogs shellcheck graphviz chromium
-  go-md2man lintian bash-completion zsh ansible)
+  go-md2man lintian bash-completion zsh ansible nftables)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

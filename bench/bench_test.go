@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/netgen-lab/netgen/bench/labgen"
 	"github.com/netgen-lab/netgen/diag"
 	"github.com/netgen-lab/netgen/generator"
@@ -248,5 +250,43 @@ func BenchmarkFloorLstat(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// BenchmarkFloorAtomicWriteNew: the same into an empty directory (a fresh
+// build), with the calls install.Stage and Commit make: openat (O_EXCL)
+// relative to the directory's fd, write, close, renameat; no fsync. The
+// directory is emptied, untimed, before each round.
+func BenchmarkFloorAtomicWriteNew(b *testing.B) {
+	parent, data := floorDir(b)
+	for n := 0; b.Loop(); n++ {
+		b.StopTimer()
+		dir := filepath.Join(parent, strconv.Itoa(n))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if n > 0 {
+			os.RemoveAll(filepath.Join(parent, strconv.Itoa(n-1)))
+		}
+		b.StartTimer()
+		dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < floorFiles; i++ {
+			name := filepath.Base(floorName(dir, i))
+			fd, err := unix.Openat(dfd, "."+name+".tmp", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := unix.Write(fd, data); err != nil {
+				b.Fatal(err)
+			}
+			unix.Close(fd)
+			if err := unix.Renameat(dfd, "."+name+".tmp", dfd, name); err != nil {
+				b.Fatal(err)
+			}
+		}
+		unix.Close(dfd)
 	}
 }

@@ -145,7 +145,8 @@ func collector(labs []bootLab) string {
 	}
 	if len(units) > 0 {
 		sec("units")
-		w("systemctl show -p Id -p ActiveState %s", strings.Join(units, " "))
+		// Quoted: a unit name may carry systemd's `\x2d`.
+		w("systemctl show -p Id -p ActiveState '%s'", strings.Join(units, "' '"))
 	}
 	sec("failed")
 	w("systemctl --failed --plain --no-legend")

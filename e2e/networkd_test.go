@@ -29,11 +29,12 @@ func kernelHasVLANs(t *testing.T) bool {
 
 func needsVLANKernel(p *generator.Plan) bool {
 	for _, l := range p.Links {
-		if l.Kind == schema.KindVLAN || (l.Bridge != nil && l.Bridge.VLANFiltering) || l.PortVLANs != nil {
+		if l.Kind == schema.KindVLAN || (l.Bridge != nil && l.Bridge.VLANFiltering) || l.PortVLANs != nil || l.Netem != nil {
 			return true
 		}
 	}
-	return false
+	// netem and wires (tc actions) are missing from this host's kernel too.
+	return len(p.Wires) > 0
 }
 
 // TestNetworkdOracle gives every example's networkd files to the real

@@ -97,6 +97,9 @@ func TestBootNspawn(t *testing.T) {
 	}
 	checkGenmode(t, c, gen)
 
+	checkServices(t, c, root)
+	checkMasquerade(t, c)
+
 	byName := map[string]bootLab{}
 	for _, l := range labs {
 		byName[l.Name] = l
@@ -169,12 +172,14 @@ func TestBootQEMU(t *testing.T) {
 	installLabs(t, netgenBinary(t), root, labs)
 	installNetgen(t, root, labs)
 	prepareKmsg(t, root)
-	boots := testbed.RunQEMU(t, root, collector(labs)+qemuTests(t, labs), 2)
+	installNetprobe(t, root)
+	boots := testbed.RunQEMU(t, root, collector(labs)+qemuTests(t, labs)+impairScript(labs), 2)
 	for _, b := range boots {
 		rep := parseReport(b.Output)
 		failWith(t, judge("qemu boot "+strconv.Itoa(b.N), labs, rep), rep)
 		judgeTests(t, "qemu boot "+strconv.Itoa(b.N), labs, rep)
 		checkKmsg(t, "qemu boot "+strconv.Itoa(b.N), rep)
+		judgeImpair(t, "qemu boot "+strconv.Itoa(b.N), rep)
 	}
 }
 

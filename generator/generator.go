@@ -52,6 +52,12 @@ type Plan struct {
 	Units []*Unit
 	// Target groups the lab's units; "" when the lab has none.
 	Target string
+	// Wires are the lab's transparent wires, in the lab's order.
+	Wires []*Wire
+	// Services are the programs run inside namespaces, sorted by namespace
+	// and name; Resolvers the namespaces' /etc/netns files (services.go).
+	Services  []*Service
+	Resolvers []*Resolver
 }
 
 // Unit is a generated systemd unit and the kernel objects it owns.
@@ -75,6 +81,10 @@ type Unit struct {
 	Links []*Link
 	// Sysctls are the interface-specific sysctls of interfaces this unit creates.
 	Sysctls []Sysctl
+	// Wires are the wires with an end the unit creates (see wireUnits).
+	Wires []*Wire
+	// NATs are the unit's masquerade tables, by namespace (masquerade.go).
+	NATs []*NAT
 }
 
 // Namespace is a namespace created by a unit.
@@ -125,6 +135,11 @@ type Link struct {
 	LinkLocal bool
 	// VLANs are the sub-interfaces on this link.
 	VLANs []*Link
+	// Netem is the impairment of frames leaving the link; nil for none.
+	Netem *schema.NetemValues
+	// Masquerade are the subnets whose forwarded traffic leaves the
+	// namespace with the address of the interface it leaves by.
+	Masquerade []netip.Prefix
 }
 
 // Label is how messages name the link: NS:NAME or NAME.
@@ -314,8 +329,12 @@ func (g *gen) build() {
 		}
 	}
 	g.configure()
+	g.impair()
 	g.hostUnit()
+	g.wireUnits()
 	g.finish()
+	g.masquerade()
+	g.services()
 }
 
 // vlanOrder returns the lab's VLANs with every parent before its children.
@@ -452,7 +471,7 @@ func (g *gen) hostUnit() {
 		}
 	}
 	for _, l := range g.plan.Links {
-		if l.Owner != nil || l.NS != "" || l.MatchMAC != "" || l.PortVLANs == nil || l.PortVLANs.DeleteDefault == 0 {
+		if l.Owner != nil || l.NS != "" || l.MatchMAC != "" || (l.PortVLANs == nil || l.PortVLANs.DeleteDefault == 0) && !g.unitOnly(l) {
 			continue
 		}
 		root := l
@@ -468,6 +487,8 @@ func (g *gen) hostUnit() {
 		return
 	}
 	u := &Unit{Name: names.Unit(g.plan.Lab, names.KindHost, ""), Kind: HostUnit}
+	// (Its links: ports off the default VLAN, and links whose qdiscs
+	// networkd cannot set, see unitOnly.)
 	g.units[u.Name] = u
 	for _, l := range g.plan.Links {
 		if !move[l] {

@@ -57,6 +57,9 @@ const (
 	// KindUplink is an uplink's .network; NAME is its interface name or,
 	// matched by MAC, the MAC with its colons.
 	KindUplink = "uplink"
+	// KindService is a service run inside a namespace; NAME is
+	// E(namespace)--E(service), injective as a link unit's pair is.
+	KindService = "svc"
 )
 
 // MaxLab is the longest lab name.
@@ -111,6 +114,20 @@ func LinkUnit(lab, a, b string) string {
 	}
 	return Unit(lab, KindLink, Escape(a)+"--"+Escape(b))
 }
+
+// ServiceUnit is the unit of service svc of namespace ns.
+func ServiceUnit(lab, ns, svc string) string {
+	return Unit(lab, KindService, Escape(ns)+"--"+Escape(svc))
+}
+
+// NATTable is the nftables table (family inet) of a unit's masquerade
+// rules: the unit's name, unescaped, without ".service", so each unit has
+// its own in each namespace and it names the lab.
+func NATTable(unit string) string { return strings.TrimSuffix(Unescape(unit), ".service") }
+
+// NetnsDir is the directory whose NS/resolv.conf and NS/hosts `ip netns
+// exec NS` bind-mounts over /etc/resolv.conf and /etc/hosts (ip-netns(8)).
+const NetnsDir = "/etc/netns"
 
 // NetworkFile is the name, without extension, of a networkd file of the lab.
 func NetworkFile(lab, kind, name string) string { return FilePrefix + base(lab, kind, name) }

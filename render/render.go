@@ -33,11 +33,16 @@ const (
 	NetworkDir Dir = iota
 	// UnitDir is the systemd unit directory (--unit-dir).
 	UnitDir
+	// NetnsDir is /etc/netns (names.NetnsDir): a file's Name is NS/FILE.
+	NetnsDir
 )
 
 func (d Dir) String() string {
-	if d == UnitDir {
+	switch d {
+	case UnitDir:
 		return "unit"
+	case NetnsDir:
+		return "netns"
 	}
 	return "network"
 }
@@ -71,6 +76,7 @@ func Render(p *generator.Plan) ([]File, error) {
 	if p.Target != "" {
 		r.target()
 	}
+	r.services()
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -91,9 +97,13 @@ type renderer struct {
 
 // section is a helper to build a unit.UnitSection from name/value pairs;
 // pairs with an empty value are left out.
-type section struct{ s *unit.UnitSection }
+type section struct {
+	s *unit.UnitSection
+	// quoted are entries whose value was escaped for systemd (services.go).
+	quoted map[*unit.UnitEntry]bool
+}
 
-func newSection(name string) *section { return &section{&unit.UnitSection{Section: name}} }
+func newSection(name string) *section { return &section{s: &unit.UnitSection{Section: name}} }
 
 func (s *section) add(name, value string) *section {
 	if value != "" {
@@ -123,9 +133,18 @@ func (r *renderer) write(dir Dir, name string, sections ...*section) {
 			secs = append(secs, s.s)
 		}
 	}
-	for _, s := range secs {
-		for _, e := range s.Entries {
-			if strings.ContainsAny(unitNameValue(e), "\n\r\\%") || strings.ContainsAny(e.Name, "\n\r=") {
+	for _, s := range sections {
+		if s == nil {
+			continue
+		}
+		for _, e := range s.s.Entries {
+			bad := "\n\r\\%"
+			if s.quoted[e] {
+				// Quoted by systemdWords/systemdQuote: every "\" and "%"
+				// there is an escape it wrote.
+				bad = "\n\r"
+			}
+			if strings.ContainsAny(unitNameValue(e), bad) || strings.ContainsAny(e.Name, "\n\r=") {
 				r.fail(fmt.Errorf("render: %s: %s=%q cannot be written safely (this is a bug in netgen)", name, e.Name, e.Value))
 				return
 			}
@@ -299,6 +318,9 @@ func networkSections(l *generator.Link) []*section {
 		}
 	}
 	sections = append(sections, fdbSections(l)...)
+	if ne := netemSection(l); ne != nil {
+		sections = append(sections, ne)
+	}
 	if l.PortVLANs != nil {
 		for _, e := range l.PortVLANs.Entries {
 			vid := vidString(e)
@@ -350,6 +372,7 @@ func networkSection(l *generator.Link) *section {
 	}
 	// A lab must not let its namespaces' routers steer the host by RA.
 	s.add("IPv6AcceptRA", "no")
+	s.add("IPMasquerade", ipMasquerade(l))
 	if l.Kind != schema.KindUplink {
 		// Like `ip`, configure a lab link whether or not its peer is up yet
 		// (a tap nobody has opened never has carrier).

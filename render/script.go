@@ -299,6 +299,10 @@ func (s setSysctls) sh() []string {
 	for _, sc := range s.list {
 		parts = append(parts, fmt.Sprintf("echo %s >/proc/sys/%s", sc.Value, sc.Path))
 	}
+	if s.ns == "" {
+		// The host's (forwarding for a masquerading host end).
+		return parts
+	}
 	return []string{fmt.Sprintf("ip netns exec %s sh -ec '%s'", s.ns, strings.Join(parts, "; "))}
 }
 

@@ -28,7 +28,11 @@ func (r *renderer) unit(u *generator.Unit) {
 	case generator.NamespaceUnit:
 		unitSec.add("Description", fmt.Sprintf("netgen lab %s: namespace %s", p.Lab, u.Namespaces[0]))
 	case generator.HostUnit:
-		unitSec.add("Description", fmt.Sprintf("netgen lab %s: host bridge ports off the default VLAN", p.Lab))
+		what := "host bridge ports off the default VLAN"
+		if hostQdiscs(u) {
+			what = "host links whose VLANs or qdiscs networkd cannot set"
+		}
+		unitSec.add("Description", fmt.Sprintf("netgen lab %s: %s", p.Lab, what))
 	case generator.LinkUnit:
 		unitSec.add("Description", fmt.Sprintf("netgen lab %s: veths between namespaces %s and %s", p.Lab, u.Namespaces[0], u.Namespaces[1]))
 		requires = append(requires, u.Requires...)
@@ -213,23 +217,30 @@ func downStmts(u *generator.Unit) []stmt {
 			}
 		}
 		del := batch{tool: "ip", ns: ns, force: true, steps: steps}
+		nat := natIn(u, ns)
 		if ns == "" {
+			if nat != nil {
+				out = append(out, deleteNAT{nat})
+			}
 			if len(steps) > 0 {
 				out = append(out, ifAnyLink{names: names, body: []stmt{del}})
 			}
 			continue
 		}
 		nsUnit := u.Kind == generator.NamespaceUnit && ns == u.Namespaces[0]
-		if len(steps) == 0 && !nsUnit {
+		if len(steps) == 0 && !nsUnit && nat == nil {
 			continue
 		}
 		body := []stmt{del}
 		if nsUnit {
 			body = append(body, deleteNetns{ns})
+		} else if nat != nil {
+			// The namespace stays: the table goes by itself.
+			body = append([]stmt{deleteNAT{nat}}, body...)
 		}
 		out = append(out, ifNetns{ns: ns, body: body})
 	}
-	return out
+	return append(out, wireDownStmts(u)...)
 }
 
 // upStmts create the unit's namespace and links, one `ip -batch` per
@@ -288,6 +299,11 @@ func upStmts(u *generator.Unit, joins map[string][]string) []stmt {
 	}
 	for _, ns := range namespaces(u) {
 		out = append(out, setSysctls{ns, byNS[ns]})
+	}
+	out = append(out, netemStmts(u)...)
+	out = append(out, wireStmts(u)...)
+	for _, n := range u.NATs {
+		out = append(out, addNAT{n})
 	}
 	return out
 }

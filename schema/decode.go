@@ -257,19 +257,21 @@ func keys(groups ...[]string) []string {
 // decoding allocate more than yaml.v3's parse itself.
 var (
 	linkKeys      = []string{"mtu", "mac"}
-	l3Keys        = []string{"addresses", "gateway", "routes"}
+	l3Keys        = []string{"addresses", "gateway", "routes", "masquerade"}
 	portKeys      = []string{"bridge", "vlan"}
-	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines"})
-	namespaceKeys = keys([]string{"loopback", "sysctl", "machine"})
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines", "wires", "dns"})
+	namespaceKeys = keys([]string{"loopback", "sysctl", "machine", "services", "dns"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
 		"vlan-filtering", "default-pvid", "group-forward-mask", "machine", "machines"}, linkKeys, l3Keys)
 	routeKeys    = keys([]string{"to", "via", "metric"})
 	portVLANKeys = keys([]string{"access", "native", "trunk"})
-	vethMapKeys  = keys([]string{"ends", "mtu"})
-	endKeys      = keys([]string{"name", "external"}, l3Keys, portKeys, linkKeys)
-	vlanKeys     = keys([]string{"parent", "id", "name"}, l3Keys, portKeys, linkKeys)
-	tapKeys      = keys([]string{"name", "user", "group", "multi-queue"}, l3Keys, portKeys, linkKeys)
+	vethMapKeys  = keys([]string{"ends", "mtu", "netem"})
+	endKeys      = keys([]string{"name", "external", "netem"}, l3Keys, portKeys, linkKeys)
+	vlanKeys     = keys([]string{"parent", "id", "name", "netem"}, l3Keys, portKeys, linkKeys)
+	tapKeys      = keys([]string{"name", "user", "group", "multi-queue", "netem"}, l3Keys, portKeys, linkKeys)
 	uplinkKeys   = keys([]string{"interface", "mac", "mtu", "addresses"}, portKeys)
+	serviceKeys  = keys([]string{"exec", "user", "group", "restart", "environment"})
+	dnsKeys      = keys([]string{"nameservers", "search", "hosts", "names"})
 )
 
 // fields decodes a mapping whose keys are known, reporting unknown keys with
@@ -560,6 +562,10 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 			}
 		case "machines":
 			lab.Machines = d.machines(v)
+		case "wires":
+			lab.Wires = d.wires(v)
+		case "dns":
+			lab.DNS = d.dns(v, "the lab's dns", true)
 		default:
 			return false
 		}
@@ -612,6 +618,12 @@ func (d *decoder) namespace(e entry) *Namespace {
 					ns.Sysctls = append(ns.Sysctls, Sysctl{Key: Str{Value: s.key, Pos: s.kpos, Set: true}, Value: val})
 				}
 			}
+		case "services":
+			for _, s := range d.namedMap(v, "services") {
+				ns.Services = append(ns.Services, d.service(s))
+			}
+		case "dns":
+			ns.DNS = d.dns(v, fmt.Sprintf("the dns of namespace %q", e.key), false)
 		default:
 			return false
 		}
@@ -688,6 +700,8 @@ func (d *decoder) linkField(key string, v *yaml.Node, l *Link) bool {
 // l3Field decodes addresses, gateway and routes.
 func (d *decoder) l3Field(key string, v *yaml.Node, l *L3) bool {
 	switch key {
+	case "masquerade":
+		l.Masquerade = d.str(v, "masquerade")
 	case "addresses":
 		if v.Kind == yaml.ScalarNode && !isNull(v) {
 			d.errorf(pos(v), "addresses must be a list of CIDRs").Hint = fmt.Sprintf("write [%s]", v.Value)
@@ -896,6 +910,8 @@ func (d *decoder) veth(n *yaml.Node) *Veth {
 				ends, endsNode = d.list(e, "ends"), e
 			case "mtu":
 				v.MTU = d.int(e, "mtu")
+			case "netem":
+				v.Netem = d.netem(e)
 			default:
 				return false
 			}
@@ -933,6 +949,8 @@ func (d *decoder) end(n *yaml.Node) *End {
 			e.Name = d.ref(v, "interface")
 		case "external":
 			e.External = d.bool(v, "external")
+		case "netem":
+			e.Netem = d.netem(v)
 		default:
 			return d.l3Field(key, v, &e.L3) || d.portField(key, v, &e.Port) || d.linkField(key, v, &e.Link)
 		}
@@ -954,6 +972,8 @@ func (d *decoder) vlan(n *yaml.Node) *VLAN {
 			v.ID = d.int(x, "id")
 		case "name":
 			v.Name = d.str(x, "name")
+		case "netem":
+			v.Netem = d.netem(x)
 		default:
 			return d.l3Field(key, x, &v.L3) || d.portField(key, x, &v.Port) || d.linkField(key, x, &v.Link)
 		}
@@ -986,6 +1006,8 @@ func (d *decoder) tap(n *yaml.Node) *Tap {
 			t.Group = d.str(v, "group")
 		case "multi-queue":
 			t.MultiQueue = d.bool(v, "multi-queue")
+		case "netem":
+			t.Netem = d.netem(v)
 		default:
 			return d.l3Field(key, v, &t.L3) || d.portField(key, v, &t.Port) || d.linkField(key, v, &t.Link)
 		}

@@ -1,5 +1,3 @@
-//go:build netgen_netem
-
 package schema
 
 // The schema of netem and wires (branch netem: decoder lists netemKeys,

@@ -1,5 +1,3 @@
-//go:build netgen_netem
-
 package schema
 
 func init() {

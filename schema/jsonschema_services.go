@@ -1,5 +1,3 @@
-//go:build netgen_services
-
 package schema
 
 // The schema of services, dns and masquerade (branch services: decoder

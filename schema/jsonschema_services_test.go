@@ -1,5 +1,3 @@
-//go:build netgen_services
-
 package schema
 
 func init() {

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -491,7 +492,7 @@ func Project(lab *Lab, m string) *Lab {
 	}
 	for _, b := range lab.Bridges {
 		on := ml.bridgeOn(b)
-		if !contains(on, m) {
+		if !slices.Contains(on, m) {
 			continue
 		}
 		if b.NS() != "" || len(on) < 2 {
@@ -576,15 +577,6 @@ func Project(lab *Lab, m string) *Lab {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Flatten returns a lab with machines as one lab of namespaces, for

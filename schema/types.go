@@ -92,7 +92,10 @@ type Lab struct {
 	// part of a lab (Project); never decoded.
 	Tunnels []*Tunnel
 	// Part is the machine whose part of a lab this is (Project).
-	Part string
+	Part  string
+	Wires []*Wire
+	// DNS is the lab-wide `dns`: defaults for every namespace (services.go).
+	DNS *DNS
 }
 
 // Namespace is a named network namespace.
@@ -102,6 +105,10 @@ type Namespace struct {
 	Sysctls  []Sysctl
 	// Machine is the machine the namespace is on (labs with machines).
 	Machine Str
+	// Services are the programs run inside the namespace (services.go).
+	Services []*Service
+	// DNS is the namespace's own `dns`, replacing the lab's key by key.
+	DNS *DNS
 }
 
 // Sysctl is one `net.*` key set inside a namespace.
@@ -114,6 +121,9 @@ type L3 struct {
 	Addresses []Address
 	Gateway   IP
 	Routes    []Route
+	// Masquerade is `masquerade:` as written: true, false, ipv4 or ipv6
+	// (masquerade.go).
+	Masquerade Str
 }
 
 // HasAny reports whether any layer-3 setting is present.
@@ -180,6 +190,7 @@ type End struct {
 	Port
 	Link
 	External Bool
+	Netem    *Netem
 }
 
 // Veth is a veth pair. MTU is the entry-level MTU of the map form, which
@@ -191,6 +202,9 @@ type Veth struct {
 	// Tunnel is set by Project on a veth whose other end is on another
 	// machine: Ends[0] is this machine's end, Ends[1] is nil.
 	Tunnel *Tunnel
+	// Netem is the entry-level impairment, for both ends unless an end
+	// sets its own.
+	Netem *Netem
 }
 
 // VLAN is an 802.1Q sub-interface.
@@ -203,6 +217,7 @@ type VLAN struct {
 	L3
 	Port
 	Link
+	Netem *Netem
 }
 
 // IfName is the sub-interface's name: the given one or PARENT.ID.
@@ -226,6 +241,7 @@ type Tap struct {
 	L3
 	Port
 	Link
+	Netem *Netem
 }
 
 // Uplink is an existing host interface joined to the lab.

@@ -54,6 +54,8 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 		v.namespace(ns)
 	}
 	v.sysctls()
+	v.services()
+	v.masquerade()
 	for _, dup := range x.Dups {
 		v.duplicate(dup[0], dup[1])
 	}
@@ -73,6 +75,8 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	v.macs()
 	v.loops()
 	v.unitNames()
+	v.netems()
+	v.wires()
 	return x
 }
 

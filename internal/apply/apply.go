@@ -29,12 +29,24 @@ import (
 
 	"github.com/netgen-lab/netgen/internal/install"
 	"github.com/netgen-lab/netgen/internal/killpoint"
+	"github.com/netgen-lab/netgen/names"
 )
 
 // SystemdRunning reports whether systemd is PID 1 here (sd_booted(3)).
 func SystemdRunning() bool {
 	fi, err := os.Stat("/run/systemd/system")
 	return err == nil && fi.IsDir()
+}
+
+// Up reports whether a unit of a lab in state is up: active, or, for a
+// lab's service, activating (between two runs of a service that
+// restarts, or still starting: its failures are its own, in its journal).
+func Up(unit, state string) bool {
+	if state == "active" {
+		return true
+	}
+	n, _ := names.Parse(unit)
+	return n.Kind == names.KindService && state == "activating"
 }
 
 // Actions are the runtime steps that bring a running system to a lab.
@@ -49,12 +61,14 @@ type Actions struct {
 	// Start are units that are new or not active; Restart are units whose
 	// file changed or whose host bridge is re-created.
 	Start, Restart []string
+	// Qdiscs are netem changes made in place (qdisc.go).
+	Qdiscs []QdiscChange `json:",omitempty"`
 }
 
 // Empty reports whether nothing needs doing.
 func (a *Actions) Empty() bool {
 	return len(a.Stop) == 0 && !a.DaemonReload && len(a.Recreate) == 0 && len(a.Delete) == 0 &&
-		!a.NetworkdReload && len(a.Start) == 0 && len(a.Restart) == 0
+		!a.NetworkdReload && len(a.Start) == 0 && len(a.Restart) == 0 && len(a.Qdiscs) == 0
 }
 
 // Describe lists the actions for humans, in the order they run.
@@ -83,6 +97,9 @@ func (a *Actions) Describe() []string {
 	}
 	for _, u := range a.Restart {
 		out = append(out, "restart "+u)
+	}
+	for _, q := range a.Qdiscs {
+		out = append(out, q.describe())
 	}
 	return out
 }
@@ -122,9 +139,9 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 		switch {
 		case !had:
 			start[u] = true
-		case oldHash != rec.UnitHashes[u] && !strings.HasSuffix(u, ".target"):
+		case oldHash != rec.UnitHashes[u] && !strings.HasSuffix(u, ".target") && !onlyQdiscs(old, rec, u):
 			restart[u] = true
-		case active != nil && active[u] != "active":
+		case active != nil && !Up(u, active[u]):
 			start[u] = true
 		}
 	}
@@ -149,6 +166,7 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 			}
 		}
 	}
+	a.qdiscs(old, rec, start, restart, recreate, pending)
 	for u := range start {
 		a.Start = append(a.Start, u)
 	}
@@ -414,6 +432,13 @@ func (s *System) After(ctx context.Context, a *Actions) (failed []string, err er
 	// A restart propagates to PartOf= units as jobs of their own: wait for
 	// them before judging.
 	s.waitJobs(ctx)
+	for _, q := range a.Qdiscs {
+		fmt.Fprintf(s.log, "netgen: %s\n", q.describe())
+		if err := applyQdisc(q); err != nil {
+			return failed, &Error{err.Error()}
+		}
+		killpoint.Step("qdisc " + q.label())
+	}
 	return failed, nil
 }
 
@@ -421,7 +446,7 @@ func (s *System) After(ctx context.Context, a *Actions) (failed []string, err er
 // that failed (After), as one *Error; nil when the lab is up.
 func (s *System) Verify(ctx context.Context, units, failed []string) error {
 	for u, st := range s.States(ctx, units) {
-		if st != "active" && !strings.HasSuffix(u, ".target") {
+		if !Up(u, st) && !strings.HasSuffix(u, ".target") {
 			failed = append(failed, fmt.Sprintf("%s is %s; see `journalctl -u %s`", u, st, u))
 		}
 	}

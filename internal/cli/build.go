@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -48,27 +47,10 @@ func resolveDirs(o *buildOpts) error {
 	return err
 }
 
-// buildID identifies this netgen's code for the stamps; "" disables them.
-// Only a build from a clean VCS tree has one: a dev build's "version" says
-// nothing about the code that wrote the files.
-var buildID = func() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	var rev string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				return ""
-			}
-		}
-	}
-	return rev
-}
+// buildID identifies this netgen's code for the stamps ("" disables them):
+// the binary's Go build ID, which every build has, VCS or not (see
+// install.BuildIdentity).
+var buildID = install.BuildIdentity
 
 func build(args []string, st IO) int {
 	fs := newFlags("build LAB", "build LAB [options]", st)
@@ -105,6 +87,10 @@ func build(args []string, st IO) int {
 	if code != ExitOK {
 		return code
 	}
+	if err := checkTools(res.Plan, o.dirs); err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return ExitApply
+	}
 	status, rec := realize(res, o, st)
 	if status == ExitOK && rec != nil && !o.check && !o.dryRun && fs.Arg(0) != "-" {
 		install.WriteStamp(o.dirs, buildID(), fs.Arg(0), stampSource(src, m), rec)
@@ -125,8 +111,8 @@ func fastUpToDate(labPath string, src []byte, o buildOpts, st IO) bool {
 			return false
 		}
 		defer sys.Close()
-		for _, s := range sys.States(context.Background(), units) {
-			if s != "active" {
+		for u, s := range sys.States(context.Background(), units) {
+			if !apply.Up(u, s) {
 				return false
 			}
 		}

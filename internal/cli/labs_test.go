@@ -75,6 +75,10 @@ func labFiles(t *testing.T, root, lab string) []string {
 		if strings.HasPrefix(c, head) {
 			out = append(out, p)
 		}
+		// The stamp of a lab file (install.WriteStamp) names the lab inside.
+		if strings.HasPrefix(filepath.Base(p), ".netgen-src-") && strings.Contains(c, "\nlab "+lab+"\n") {
+			out = append(out, p)
+		}
 		if target, ok := strings.CutPrefix(c, "-> "); ok {
 			if b, err := os.ReadFile(filepath.Join(root, target)); err == nil && bytes.HasPrefix(b, []byte(head)) {
 				out = append(out, p)

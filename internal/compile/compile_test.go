@@ -269,6 +269,15 @@ func TestRoundTrip(t *testing.T) {
 
 func assertReparses(t testing.TB, f render.File) {
 	t.Helper()
+	if f.Dir == render.NetnsDir {
+		// resolv.conf(5) and hosts(5): comment or "KEY VALUE" lines.
+		for _, line := range strings.Split(strings.TrimSuffix(string(f.Data), "\n"), "\n") {
+			if line == "" || strings.ContainsAny(line, "\x00\r") || (line[0] != '#' && !strings.ContainsAny(line, " \t")) {
+				t.Fatalf("%s has a line that is not KEY VALUE: %q\n%s", f.Name, line, f.Data)
+			}
+		}
+		return
+	}
 	secs, err := unit.DeserializeSections(bytes.NewReader(f.Data))
 	if err != nil {
 		t.Fatalf("%s does not re-parse: %v\n%s", f.Name, err, f.Data)
@@ -367,7 +376,8 @@ func walkMaps(n *yaml.Node, shape string, f func(n *yaml.Node, shape string)) {
 			walkMaps(c, shape+"[]", f)
 		}
 	case yaml.MappingNode:
-		named := shape == "namespaces" || shape == "bridges" || strings.HasSuffix(shape, ".sysctl")
+		named := shape == "namespaces" || shape == "bridges" || strings.HasSuffix(shape, ".sysctl") ||
+			strings.HasSuffix(shape, ".services") || strings.HasSuffix(shape, ".environment") || strings.HasSuffix(shape, ".hosts")
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key := n.Content[i].Value
 			if named {
@@ -390,25 +400,32 @@ const keyOrderLab = "testdata/every-map.yml"
 // mapShapes is every kind of map the lab format has (see walkMaps). A new
 // kind of map gets its line here and its place in keyOrderLab.
 var mapShapes = []string{
-	"",                        // the lab
-	"namespaces",              // name → namespace
-	"namespaces.*",            // a namespace
-	"namespaces.*.sysctl",     // key → value
-	"bridges",                 // name → bridge
-	"bridges.*",               // a bridge
-	"bridges.*.routes[]",      // a route
-	"veths[]",                 // a veth in the map form
-	"veths[].ends[]",          // an end of the map form
-	"veths[].ends[].routes[]", // a route of an end
-	"veths[][]",               // an end of the list form
-	"veths[][].vlan",          // port VLANs
-	"vlans[]",                 // a VLAN
-	"vlans[].routes[]",        // a route of a VLAN
-	"vlans[].vlan",            // port VLANs of a VLAN
-	"taps[]",                  // a tap
-	"taps[].vlan",             // port VLANs of a tap
-	"uplinks[]",               // an uplink
-	"uplinks[].vlan",          // port VLANs of an uplink
+	"",                                    // the lab
+	"namespaces",                          // name → namespace
+	"namespaces.*",                        // a namespace
+	"namespaces.*.sysctl",                 // key → value
+	"bridges",                             // name → bridge
+	"bridges.*",                           // a bridge
+	"bridges.*.routes[]",                  // a route
+	"veths[]",                             // a veth in the map form
+	"veths[].ends[]",                      // an end of the map form
+	"veths[].ends[].routes[]",             // a route of an end
+	"veths[][]",                           // an end of the list form
+	"veths[][].vlan",                      // port VLANs
+	"vlans[]",                             // a VLAN
+	"vlans[].routes[]",                    // a route of a VLAN
+	"vlans[].vlan",                        // port VLANs of a VLAN
+	"taps[]",                              // a tap
+	"taps[].vlan",                         // port VLANs of a tap
+	"uplinks[]",                           // an uplink
+	"uplinks[].vlan",                      // port VLANs of an uplink
+	"dns",                                 // the lab's dns
+	"dns.hosts",                           // name → addresses
+	"namespaces.*.dns",                    // a namespace's dns
+	"namespaces.*.dns.hosts",              // its hosts
+	"namespaces.*.services",               // name → service
+	"namespaces.*.services.*",             // a service
+	"namespaces.*.services.*.environment", // name → value
 }
 
 // TestKeyOrderLabHasEveryMap checks keyOrderLab: every kind of map of the

@@ -162,7 +162,15 @@ func TestBoot(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "lab hostveth is up to date") {
 		t.Errorf("netgen build after the generator: exit %d, stderr %q, want up to date", r.code, r.stderr)
 	}
-	if again := tree(t, filepath.Join(root, "run")); !equal(again, merge(prefix("systemd/generator/", units), prefix("systemd/network/", network), map[string]string{"netgen/generator-ran": ""})) {
+	again := tree(t, filepath.Join(root, "run"))
+	for name := range again {
+		// netgen build's stamp of the lab file (install.WriteStamp) is
+		// new, not a change of the generator's files.
+		if strings.HasPrefix(filepath.Base(name), ".netgen-src-") && strings.HasSuffix(name, ".stamp") {
+			delete(again, name)
+		}
+	}
+	if !equal(again, merge(prefix("systemd/generator/", units), prefix("systemd/network/", network), map[string]string{"netgen/generator-ran": ""})) {
 		t.Errorf("netgen build changed the generator's files")
 	}
 }

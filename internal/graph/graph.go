@@ -115,6 +115,10 @@ func build(p *generator.Plan) *graph {
 			g.edges = append(g.edges, edge{a: n, b: nodes[l.Master], style: "port", label: portLabel(l)})
 		}
 	}
+	// A wire is drawn as a cable between its ends, and says it is one.
+	for _, w := range p.Wires {
+		g.edges = append(g.edges, edge{a: nodes[w.A], b: nodes[w.B], style: "cable", label: "wire"})
+	}
 	return g
 }
 

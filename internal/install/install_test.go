@@ -126,3 +126,59 @@ func TestStageRemovesStaleTemps(t *testing.T) {
 		}
 	}
 }
+
+// TestStageNewDirectoryWhole: files for a directory that does not exist
+// are invisible until Commit, then all there with their modes; a directory
+// that appears in between keeps its files and gets ours; Abort leaves
+// nothing; a killed run's temporary directory goes.
+func TestStageNewDirectoryWhole(t *testing.T) {
+	for _, how := range []string{"commit", "appeared", "abort"} {
+		root := t.TempDir()
+		dir := filepath.Join(root, "etc/systemd/network")
+		os.MkdirAll(filepath.Dir(dir), 0o755)
+		os.Mkdir(wholeTemp(dir), 0o755) // a killed run's
+		os.WriteFile(filepath.Join(wholeTemp(dir), "stale"), nil, 0o644)
+		st, err := Stage([]Change{
+			{Path: filepath.Join(dir, "a.network"), New: []byte("a\n"), Mode: 0o644},
+			{Path: filepath.Join(dir, "b.sh"), New: []byte("b\n"), Mode: 0o755},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Lstat(dir); err == nil {
+			t.Fatalf("%s: the directory is visible before Commit", how)
+		}
+		switch how {
+		case "abort":
+			st.Abort()
+			if ents, _ := os.ReadDir(filepath.Dir(dir)); len(ents) != 0 {
+				t.Errorf("abort left %v", ents)
+			}
+			continue
+		case "appeared":
+			os.Mkdir(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, "theirs.network"), []byte("t\n"), 0o644)
+		}
+		if err := st.Commit(); err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		want := map[string]string{"a.network": "a\n -rw-r--r--", "b.sh": "b\n -rwxr-xr-x"}
+		if how == "appeared" {
+			want["theirs.network"] = "t\n -rw-r--r--"
+		}
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != len(want) {
+			t.Errorf("%s: %v, want %v", how, ents, want)
+		}
+		for n, w := range want {
+			b, _ := os.ReadFile(filepath.Join(dir, n))
+			fi, err := os.Lstat(filepath.Join(dir, n))
+			if err != nil || string(b)+" "+fi.Mode().String() != w {
+				t.Errorf("%s: %s is %q %v", how, n, b, err)
+			}
+		}
+		if _, err := os.Lstat(wholeTemp(dir)); err == nil {
+			t.Errorf("%s: %s is left", how, wholeTemp(dir))
+		}
+	}
+}

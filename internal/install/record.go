@@ -47,6 +47,11 @@ type Record struct {
 	// UnitHashes maps each unit to the hash of its file.
 	UnitHashes map[string]string `json:"unit_hashes"`
 	Namespaces []string          `json:"namespaces"`
+	// StableUnits maps each unit to the hash of its file without its netem
+	// batches, and Qdiscs each impaired link (NS:IF, IF in the host) to its
+	// netem (qdisc.go).
+	StableUnits map[string]string `json:"stable_units,omitempty"`
+	Qdiscs      map[string]Qdisc  `json:"qdiscs,omitempty"`
 }
 
 // RecordName is the record's file name for a lab (a lab name has no ".").
@@ -84,6 +89,9 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 		HostBridgePorts: map[string][]string{}}
 	for _, f := range files {
 		dir := d.Network
+		if f.Dir == render.NetnsDir {
+			dir = names.NetnsDir
+		}
 		if f.Dir == render.UnitDir {
 			dir = d.Unit
 			r.Units = append(r.Units, f.Name)
@@ -127,6 +135,7 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 			r.Namespaces = append(r.Namespaces, u.Namespaces[0])
 		}
 	}
+	addQdiscs(r, p, files)
 	for _, list := range []*[]string{&r.Files, &r.Links, &r.Units, &r.HostDevices, &r.Namespaces} {
 		sort.Strings(*list)
 	}
@@ -247,7 +256,24 @@ func Scan(d Dirs, lab string) *Record {
 			r.Namespaces = append(r.Namespaces, ns)
 		}
 	}
+	r.Files = append(r.Files, scanNetns(d, lab)...)
 	return r
+}
+
+// scanNetns finds the lab's resolver files in /etc/netns/*/: their names
+// are fixed, so only the first line tells whose they are.
+func scanNetns(d Dirs, lab string) []string {
+	var out []string
+	nsDirs, _ := os.ReadDir(filepath.Join(d.Root, names.NetnsDir))
+	for _, ns := range nsDirs {
+		for _, f := range []string{"resolv.conf", "hosts"} {
+			inside := filepath.Join(names.NetnsDir, ns.Name(), f)
+			if hp, err := d.hostPath(inside); err == nil && hasHeader(hp, lab) {
+				out = append(out, inside)
+			}
+		}
+	}
+	return out
 }
 
 // Empty reports whether the record names nothing.

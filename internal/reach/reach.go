@@ -138,6 +138,8 @@ type model struct {
 	local    map[string][]addr
 	routes   map[string][]route
 	forwards map[string][2]bool // [IPv4, IPv6]
+	// masq are the masquerading links of each node (masquerade.go).
+	masq     map[string][]*generator.Link
 	loopback map[string]bool
 	// names and leaving cache describe and leaves, per segment.
 	names   map[port]string
@@ -220,12 +222,20 @@ func newModel(p *generator.Plan) *model {
 			}
 		}
 	}
+	// A wire joins its ends' segments, every VLAN id with it (it passes
+	// frames as they are, tags included).
+	for _, w := range p.Wires {
+		for _, v := range vids {
+			m.union(port{l: w.A, vid: v}, port{l: w.B, vid: v})
+		}
+	}
 	for _, u := range p.Units {
 		if u.Kind == generator.NamespaceUnit && u.Namespace != nil {
 			m.loopback[u.Namespace.Name] = u.Namespace.Loopback
 			m.forwards[u.Namespace.Name] = forwarding(u.Namespace.Sysctls)
 		}
 	}
+	m.masquerade(p)
 	nodes := map[string]bool{}
 	for ns := range m.loopback {
 		nodes[ns] = true
@@ -395,23 +405,38 @@ type hop struct {
 // deliver follows a packet for dst sent by node: it returns the node that
 // takes it in and the gateways it went through.
 func (m *model) deliver(node string, dst netip.Addr) (string, []hop, bool) {
+	to, path, _, ok := m.deliverFrom(node, netip.Addr{}, dst)
+	return to, path, ok
+}
+
+// deliverFrom is deliver for a packet from src, which a masquerading node
+// on the way rewrites (masquerade.go): it also returns those rewrites, in
+// order. An invalid src is never rewritten.
+func (m *model) deliverFrom(node string, src, dst netip.Addr) (string, []hop, []nat, bool) {
 	var path []hop
+	var nats []nat
 	for ttl := 0; ttl < 32; ttl++ {
 		if ttl > 0 {
 			if m.isLocal(node, dst) {
-				return node, path, true
+				return node, path, nats, true
 			}
 			fam := 0
 			if dst.Is6() {
 				fam = 1
 			}
 			if !m.forwards[node][fam] {
-				return "", path, false
+				return "", path, nats, false
 			}
 		}
 		r, ok := m.lookup(node, dst)
 		if !ok {
-			return "", path, false
+			return "", path, nats, false
+		}
+		if ttl > 0 && src.IsValid() {
+			if n, ok := m.snat(node, src, r, dst); ok {
+				nats = append(nats, n)
+				src = n.to
+			}
 		}
 		next := dst
 		if r.via.IsValid() {
@@ -427,12 +452,12 @@ func (m *model) deliver(node string, dst netip.Addr) (string, []hop, bool) {
 			}
 		}
 		if !found {
-			return "", path, false
+			return "", path, nats, false
 		}
 		path = append(path, hop{node: node, via: next, to: holder, gateway: r.via.IsValid()})
 		node = holder
 	}
-	return "", path, false
+	return "", path, nats, false
 }
 
 // expect works out what a ping from src to dst must do, if anything.
@@ -457,9 +482,9 @@ func (m *model) expect(src string, dst addr) (Expectation, bool) {
 	if !ok {
 		return e, false
 	}
-	to, path, ok := m.deliver(src, dst.p.Addr())
+	to, path, nats, ok := m.deliverFrom(src, from, dst.p.Addr())
 	if ok {
-		back, rpath, ok := m.deliver(to, from)
+		back, rpath, ok := m.reply(to, from, nats)
 		if ok && back == src {
 			e.Answer = true
 			e.Why = m.explain(src, r, dst, path, rpath)

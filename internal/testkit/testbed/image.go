@@ -28,13 +28,15 @@ const suite = "bookworm"
 // build time and image size, which every test pays for again when it copies
 // the image, so only what lab tests need is listed: systemd and its
 // networkd, iproute2 for the units netgen writes, ping to prove connectivity,
-// and a kernel (with kmod and udev) for the QEMU tier.
+// nftables for the units of a lab that masquerades, and a kernel (with kmod
+// and udev) for the QEMU tier.
 var packages = []string{
 	"dbus",
 	"iproute2",
 	"iputils-ping",
 	"kmod",
 	"linux-image-amd64",
+	"nftables",
 	"procps",
 	"systemd",
 	"systemd-sysv",
