@@ -25,7 +25,8 @@ import (
 // Adding a key to a decoder list: add one entry to the props of its object
 // below (or to sharedProps when every interface takes it), and a row to its
 // table in docs/reference.md. A new object (a new *Keys list): one entry in
-// objects.
+// objects. The additions to version 1 (services, netem, machines, bonds,
+// pools) keep their keys and objects in jsonschema_FEATURE.go (see feature).
 
 //go:generate go test -run ^TestJSONSchemaFile$ -count=1 . -update
 
