@@ -258,8 +258,8 @@ func keys(groups ...[]string) []string {
 var (
 	linkKeys      = []string{"mtu", "mac"}
 	l3Keys        = []string{"addresses", "gateway", "routes"}
-	portKeys      = []string{"bridge", "vlan"}
-	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks"})
+	portKeys      = []string{"bridge", "vlan", "port"}
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "bonds", "dummies", "vrfs"})
 	namespaceKeys = keys([]string{"loopback", "sysctl"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
 		"vlan-filtering", "default-pvid", "group-forward-mask"}, linkKeys, l3Keys)
@@ -270,6 +270,10 @@ var (
 	vlanKeys     = keys([]string{"parent", "id", "name"}, l3Keys, portKeys, linkKeys)
 	tapKeys      = keys([]string{"name", "user", "group", "multi-queue"}, l3Keys, portKeys, linkKeys)
 	uplinkKeys   = keys([]string{"interface", "mac", "mtu", "addresses"}, portKeys)
+	bondKeys     = keys([]string{"name", "members", "mode", "lacp-rate", "xmit-hash-policy", "miimon"}, l3Keys, portKeys, linkKeys)
+	dummyKeys    = keys([]string{"name", "addresses"}, linkKeys)
+	vrfKeys      = keys([]string{"name", "table", "members"})
+	portOptKeys  = keys([]string{"cost", "priority", "isolated", "learning", "flood", "hairpin", "bpdu-guard", "root-guard"})
 )
 
 // fields decodes a mapping whose keys are known, reporting unknown keys with
@@ -558,6 +562,8 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 			for _, c := range d.list(v, "uplinks") {
 				lab.Uplinks = append(lab.Uplinks, d.uplink(c))
 			}
+		case "bonds", "dummies", "vrfs":
+			d.labObjects(key, v, lab)
 		default:
 			return false
 		}
@@ -801,6 +807,8 @@ func (d *decoder) portField(key string, v *yaml.Node, pt *Port) bool {
 		pt.Bridge = d.str(v, "bridge")
 	case "vlan":
 		pt.VLAN = d.portVLAN(v)
+	case "port":
+		pt.Opts = d.portOpts(v)
 	default:
 		return false
 	}

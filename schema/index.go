@@ -12,10 +12,13 @@ const (
 	KindTap
 	KindVLAN
 	KindUplink
+	KindBond
+	KindDummy
+	KindVRF
 )
 
 func (k Kind) String() string {
-	return [...]string{"veth", "bridge", "tap", "vlan", "uplink"}[k]
+	return [...]string{"veth", "bridge", "tap", "vlan", "uplink", "bond", "dummy", "vrf"}[k]
 }
 
 // Iface is one interface of a lab, whatever declared it, with pointers back
@@ -32,6 +35,9 @@ type Iface struct {
 	Tap    *Tap
 	VLAN   *VLAN
 	Uplink *Uplink
+	Bond   *Bond
+	Dummy  *Dummy
+	VRF    *VRF
 }
 
 // L3 returns the interface's layer-3 settings (nil for an uplink).
@@ -45,6 +51,10 @@ func (i *Iface) L3() *L3 {
 		return &i.Tap.L3
 	case KindVLAN:
 		return &i.VLAN.L3
+	case KindBond:
+		return &i.Bond.L3
+	case KindDummy:
+		return &i.Dummy.L3
 	}
 	return nil
 }
@@ -60,6 +70,8 @@ func (i *Iface) Port() *Port {
 		return &i.VLAN.Port
 	case KindUplink:
 		return &i.Uplink.Port
+	case KindBond:
+		return &i.Bond.Port
 	}
 	return nil
 }
@@ -83,6 +95,10 @@ func (i *Iface) MTU() int {
 		return i.VLAN.MTU.Value
 	case KindUplink:
 		return i.Uplink.MTU.Value
+	case KindBond:
+		return i.Bond.MTU.Value
+	case KindDummy:
+		return i.Dummy.MTU.Value
 	}
 	return 0
 }
@@ -102,6 +118,10 @@ func (i *Iface) MACSetting() Str {
 		return i.Tap.MAC
 	case KindVLAN:
 		return i.VLAN.MAC
+	case KindBond:
+		return i.Bond.MAC
+	case KindDummy:
+		return i.Dummy.MAC
 	}
 	return Str{}
 }
@@ -165,6 +185,21 @@ func NewIndex(lab *Lab) *Index {
 	for _, u := range lab.Uplinks {
 		if u.Interface.Set {
 			x.add(&Iface{Key: Key{"", u.Interface.Value}, Kind: KindUplink, Pos: u.Interface.Pos, Uplink: u})
+		}
+	}
+	for _, b := range lab.Bonds {
+		if b.Name.Set {
+			x.add(&Iface{Key: b.Name.Key(), Kind: KindBond, Pos: b.Name.Pos, Bond: b})
+		}
+	}
+	for _, dm := range lab.Dummies {
+		if dm.Name.Set {
+			x.add(&Iface{Key: dm.Name.Key(), Kind: KindDummy, Pos: dm.Name.Pos, Dummy: dm})
+		}
+	}
+	for _, vr := range lab.VRFs {
+		if vr.Name.Set {
+			x.add(&Iface{Key: vr.Name.Key(), Kind: KindVRF, Pos: vr.Name.Pos, VRF: vr})
 		}
 	}
 	for _, v := range lab.VLANs {

@@ -408,6 +408,12 @@ var mapShapes = []string{
 	"taps[].vlan",             // port VLANs of a tap
 	"uplinks[]",               // an uplink
 	"uplinks[].vlan",          // port VLANs of an uplink
+	"veths[][].port",          // port settings
+	"bonds[]",                 // a bond
+	"bonds[].routes[]",        // a route of a bond
+	"bonds[].port",            // port settings of a bond
+	"dummies[]",               // a dummy
+	"vrfs[]",                  // a VRF
 }
 
 // TestKeyOrderLabHasEveryMap checks keyOrderLab: every kind of map of the

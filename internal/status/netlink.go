@@ -332,10 +332,12 @@ func (n *Namespace) read(s int, vlans bool) error {
 		if t, ok := a[unix.RTA_TABLE]; ok {
 			table = u32(t)
 		}
-		if table != unix.RT_TABLE_MAIN || typ != unix.RTN_UNICAST {
+		// The main table, and a VRF's (any other but local and
+		// default): routes of a VRF's members are in its table.
+		if table == unix.RT_TABLE_LOCAL || table == unix.RT_TABLE_DEFAULT || typ != unix.RTN_UNICAST {
 			continue
 		}
-		r := Route{Proto: proto, Metric: u32(a[unix.RTA_PRIORITY])}
+		r := Route{Proto: proto, Metric: u32(a[unix.RTA_PRIORITY]), Table: table}
 		if l := byIndex[u32(a[unix.RTA_OIF])]; l != nil {
 			r.Dev = l.Name
 		}

@@ -82,6 +82,8 @@ type Route struct {
 	// 4 static (networkd).
 	Proto  int
 	OnLink bool
+	// Table is the routing table (254 or 0: main).
+	Table int
 }
 
 // Unit is a unit's state as systemd reports it.
@@ -380,8 +382,13 @@ func (c *comparer) linkDiffs(l *generator.Link, s *Link) []Difference {
 		// An external end is another program's: its master and
 		// addresses are that program's business.
 		want := ""
-		if l.Master != nil {
+		switch {
+		case l.Bond != nil:
+			want = l.Bond.Name
+		case l.Master != nil:
 			want = l.Master.Name
+		case l.VRF != nil:
+			want = l.VRF.Name
 		}
 		diff("master", want, s.Master)
 	}
@@ -526,7 +533,7 @@ func (c *comparer) routes() {
 				continue
 			}
 			for _, s := range n.Routes {
-				if s.Dev != l.Name || s.To != r.To.Masked() || s.Via != r.Via {
+				if s.Dev != l.Name || s.To != r.To.Masked() || s.Via != r.Via || tableOf(s) != routeTable(l) {
 					continue
 				}
 				o.State = OK
@@ -678,4 +685,19 @@ func (c *comparer) planRoute(ns string, s Route) bool {
 		}
 	}
 	return false
+}
+
+// routeTable is the table a link's routes are in: its VRF's, else main.
+func routeTable(l *generator.Link) int {
+	if l.VRF != nil {
+		return l.VRF.Table
+	}
+	return 254 // RT_TABLE_MAIN
+}
+
+func tableOf(r Route) int {
+	if r.Table == 0 {
+		return 254
+	}
+	return r.Table
 }
