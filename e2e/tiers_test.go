@@ -92,6 +92,8 @@ func TestBootNspawn(t *testing.T) {
 		}
 	}
 
+	checkSTPCost(t, "nspawn", c)
+
 	byName := map[string]bootLab{}
 	for _, l := range labs {
 		byName[l.Name] = l
@@ -168,6 +170,7 @@ func TestBootQEMU(t *testing.T) {
 		rep := parseReport(b.Output)
 		failWith(t, judge("qemu boot "+strconv.Itoa(b.N), labs, rep), rep)
 		judgeTests(t, "qemu boot "+strconv.Itoa(b.N), labs, rep)
+		judgeKernelObjects(t, "qemu boot "+strconv.Itoa(b.N), rep)
 	}
 }
 
@@ -195,6 +198,7 @@ func qemuTests(t *testing.T, labs []bootLab) string {
 	}
 	fmt.Fprintf(&b, "bridge vlan del dev %[1]s vid 10 && bridge vlan add dev %[1]s vid 20 pvid untagged\n", movedPort)
 	fmt.Fprintf(&b, "echo '%snetgen-test moved'\nnetgen test /root/labs/vlans.yml --timeout 5s; echo \"rc=$?\"\n", marker)
+	b.WriteString(kernelObjectChecks())
 	return b.String()
 }
 
