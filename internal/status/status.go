@@ -56,6 +56,18 @@ type Link struct {
 	Bridge           *Bridge
 	// VLANs are the port's (or the bridge's own) VLANs.
 	VLANs []PortVLAN
+	// BondMode is a bond's mode in the kernel's words ("802.3ad");
+	// VRFTable a VRF's table.
+	BondMode string
+	VRFTable int
+	// Port is a bridge port's settings; nil when not read.
+	Port *PortInfo
+}
+
+// PortInfo is what a bridge port's `port:` settings set.
+type PortInfo struct {
+	Cost, Priority                                           int
+	Isolated, Learning, Flood, Hairpin, BPDUGuard, RootGuard bool
 }
 
 // Bridge holds a bridge's settings; times are in hundredths of a second,
@@ -392,6 +404,7 @@ func (c *comparer) linkDiffs(l *generator.Link, s *Link) []Difference {
 		}
 		diff("master", want, s.Master)
 	}
+	kernelObjectDiffs(l, s, diff)
 	if l.MTU != 0 {
 		diff("MTU", strconv.Itoa(l.MTU), strconv.Itoa(s.MTU))
 	}
