@@ -91,7 +91,7 @@ func judgeKernelObjects(t *testing.T, tier string, rep report) {
 
 // stpState prints the STP state of s2's two ports to the other bridges of
 // lab ports (3 forwarding, 4 blocking) once they are settled: at most 30 s.
-const stpState = `for i in $(seq 120); do a=$(ip netns exec s2 cat /sys/class/net/to-s1/brport/state); b=$(ip netns exec s2 cat /sys/class/net/to-s3/brport/state); [ "$a" = "$1" ] && [ "$b" = 3 ] && break; sleep 0.25; done; echo "to-s1=$a to-s3=$b"`
+const stpState = `for i in $(seq 120); do a=$(ip netns exec pt-s2 cat /sys/class/net/to-s1/brport/state); b=$(ip netns exec pt-s2 cat /sys/class/net/to-s3/brport/state); [ "$a" = "$1" ] && [ "$b" = 3 ] && break; sleep 0.25; done; echo "to-s1=$a to-s3=$b"`
 
 // checkSTPCost shows a port cost deciding which port STP blocks in lab
 // ports' triangle: with cost 100 on s2's port to the root s1, s2 reaches
@@ -110,14 +110,14 @@ func checkSTPCost(t *testing.T, tier string, c interface {
 		return out
 	}
 	if out := run("set -- 4; " + stpState); !strings.Contains(out, "to-s1=4 to-s3=3") {
-		t.Errorf("%s: lab ports: with cost 100 on s2:to-s1, want it blocking (4) and to-s3 forwarding (3): %s", tier, out)
+		t.Errorf("%s: lab ports: with cost 100 on pt-s2:to-s1, want it blocking (4) and to-s3 forwarding (3): %s", tier, out)
 	}
 	run("cp /root/labs/ports.yml /root/ports.orig && sed -i 's/, port: {cost: 100}//' /root/labs/ports.yml && netgen build /root/labs/ports.yml >/dev/null")
 	if out := run("set -- 3; " + stpState); !strings.Contains(out, "to-s1=3 to-s3=3") {
-		t.Errorf("%s: lab ports: without the cost, want s2:to-s1 forwarding (3): %s", tier, out)
+		t.Errorf("%s: lab ports: without the cost, want pt-s2:to-s1 forwarding (3): %s", tier, out)
 	}
 	run("cp /root/ports.orig /root/labs/ports.yml && netgen build /root/labs/ports.yml >/dev/null")
 	if out := run("set -- 4; " + stpState); !strings.Contains(out, "to-s1=4 to-s3=3") {
-		t.Errorf("%s: lab ports: cost 100 back, want s2:to-s1 blocking again: %s", tier, out)
+		t.Errorf("%s: lab ports: cost 100 back, want pt-s2:to-s1 blocking again: %s", tier, out)
 	}
 }
