@@ -17,19 +17,23 @@ import (
 	"github.com/netgen-lab/netgen/schema"
 )
 
-// kernelHasVLANs reports whether this kernel has 802.1Q sub-interfaces and
-// VLAN-filtering bridges (the development machines' kernel has neither; the
-// QEMU tier checks those labs on Debian's kernel).
+// kernelHasVLANs reports whether this kernel has 802.1Q sub-interfaces,
+// VLAN-filtering bridges, bonds, dummies and VRFs (the development
+// machines' kernel has none of them; the QEMU tier checks those labs on
+// Debian's kernel).
 func kernelHasVLANs(t *testing.T) bool {
 	t.Helper()
-	probe := `ip link add vp0 type veth peer name vp1 && ip link add link vp0 name vp0.5 type vlan id 5 && ip link add vb0 type bridge vlan_filtering 1`
+	probe := `ip link add vp0 type veth peer name vp1 && ip link add link vp0 name vp0.5 type vlan id 5 && ip link add vb0 type bridge vlan_filtering 1 && ip link add bo0 type bond && ip link add du0 type dummy && ip link add vr0 type vrf table 10`
 	err := exec.Command("unshare", "--net", "sh", "-ec", probe).Run()
 	return err == nil
 }
 
 func needsVLANKernel(p *generator.Plan) bool {
 	for _, l := range p.Links {
-		if l.Kind == schema.KindVLAN || (l.Bridge != nil && l.Bridge.VLANFiltering) || l.PortVLANs != nil || l.Netem != nil {
+		// Bonds, dummies and VRFs need modules this machine's kernel
+		// lacks, as 802.1Q and netem do: the QEMU tier boots Debian's.
+		if l.Kind == schema.KindVLAN || (l.Bridge != nil && l.Bridge.VLANFiltering) || l.PortVLANs != nil || l.Netem != nil ||
+			l.Kind == schema.KindBond || l.Kind == schema.KindDummy || l.Kind == schema.KindVRF {
 			return true
 		}
 	}

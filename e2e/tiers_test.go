@@ -100,6 +100,8 @@ func TestBootNspawn(t *testing.T) {
 	checkServices(t, c, root)
 	checkMasquerade(t, c)
 
+	checkSTPCost(t, "nspawn", c)
+
 	byName := map[string]bootLab{}
 	for _, l := range labs {
 		byName[l.Name] = l
@@ -180,6 +182,7 @@ func TestBootQEMU(t *testing.T) {
 		judgeTests(t, "qemu boot "+strconv.Itoa(b.N), labs, rep)
 		checkKmsg(t, "qemu boot "+strconv.Itoa(b.N), rep)
 		judgeImpair(t, "qemu boot "+strconv.Itoa(b.N), rep)
+		judgeKernelObjects(t, "qemu boot "+strconv.Itoa(b.N), rep)
 	}
 }
 
@@ -207,6 +210,7 @@ func qemuTests(t *testing.T, labs []bootLab) string {
 	}
 	fmt.Fprintf(&b, "bridge vlan del dev %[1]s vid 10 && bridge vlan add dev %[1]s vid 20 pvid untagged\n", movedPort)
 	fmt.Fprintf(&b, "echo '%snetgen-test moved'\nnetgen test /root/labs/vlans.yml --timeout 5s; echo \"rc=$?\"\n", marker)
+	b.WriteString(kernelObjectChecks())
 	return b.String()
 }
 

@@ -140,6 +140,16 @@ type Link struct {
 	// Masquerade are the subnets whose forwarded traffic leaves the
 	// namespace with the address of the interface it leaves by.
 	Masquerade []netip.Prefix
+
+	// Bond is the bond this link is a member of; VRF the VRF it is in.
+	Bond, VRF *Link
+	// BondOpts are a bond's settings; Members a bond's or VRF's members.
+	BondOpts *BondOpts
+	Members  []*Link
+	// Table is a VRF's routing table.
+	Table int
+	// PortOpts are a bridge port's `port:` settings.
+	PortOpts *PortOpts
 }
 
 // Label is how messages name the link: NS:NAME or NAME.
@@ -312,6 +322,7 @@ func (g *gen) build() {
 	}
 	g.tunnels()
 	g.uplinks()
+	g.kernelObjects()
 	// VLANs after their parents: a VLAN's owner is its parent's owner, as it
 	// dies with the parent.
 	for _, v := range g.vlanOrder() {
@@ -428,6 +439,7 @@ func (g *gen) configure() {
 			g.attach(l, p)
 		}
 	}
+	g.enslave()
 	for _, l := range g.plan.Links {
 		if l.Kind == schema.KindUplink && l.MatchMAC != "" {
 			for _, u := range g.x.Lab.Uplinks {
@@ -443,6 +455,7 @@ func (g *gen) attach(l *Link, p *schema.Port) {
 	br := g.links[schema.Key{NS: l.NS, If: p.Bridge.Value}]
 	l.Master = br
 	l.LinkLocal = false
+	l.PortOpts = portOpts(p.Opts)
 	if p.VLAN != nil && br.Bridge.VLANFiltering {
 		l.PortVLANs = portVLANs(p.VLAN, br.Bridge.pvid())
 	}
@@ -468,6 +481,11 @@ func (g *gen) hostUnit() {
 		}
 		for _, v := range l.VLANs {
 			mark(v)
+		}
+		for _, m := range l.Members {
+			if l.Kind == schema.KindBond {
+				mark(m)
+			}
 		}
 	}
 	for _, l := range g.plan.Links {

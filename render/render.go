@@ -252,6 +252,14 @@ func netdevSections(l *generator.Link) []*section {
 	case schema.KindVXLAN:
 		nd.add("MTUBytes", nonzero(l.MTU)).add("MACAddress", l.MAC)
 		return []*section{nd, vxlanSection(l.VXLAN)}
+	case schema.KindBond:
+		nd.add("MTUBytes", nonzero(l.MTU)).add("MACAddress", l.MAC)
+		return []*section{nd, bondSection(l.BondOpts)}
+	case schema.KindDummy:
+		nd.add("MTUBytes", nonzero(l.MTU)).add("MACAddress", l.MAC)
+		return []*section{nd}
+	case schema.KindVRF:
+		return []*section{nd, newSection("VRF").add("Table", fmt.Sprint(l.Table))}
 	case schema.KindVeth:
 		// networkd 252 knows no [Peer] MTUBytes=: each end's MTU goes in
 		// its .network, where the ends may differ.
@@ -288,7 +296,7 @@ func networkSections(l *generator.Link) []*section {
 	} else {
 		match.add("Name", l.Name)
 	}
-	sections := []*section{match, linkSection(l), networkSection(l)}
+	sections := []*section{match, linkSection(l), networkSection(l), portBridgeSection(l.PortOpts)}
 	for _, a := range l.Addresses {
 		s := newSection("Address").add("Address", a.String())
 		if a.Addr().Is6() {
@@ -308,6 +316,7 @@ func networkSections(l *generator.Link) []*section {
 			s.add("GatewayOnLink", "yes")
 		}
 		s.add("Metric", nonzero(rt.Metric))
+		s.add("Table", nonzero(routeTable(l)))
 		sections = append(sections, s)
 	}
 	if l.Bridge != nil {
@@ -359,8 +368,11 @@ func linkSection(l *generator.Link) *section {
 // addressing policy.
 func networkSection(l *generator.Link) *section {
 	s := newSection("Network")
-	if l.Master != nil {
-		s.add("Bridge", l.Master.Name)
+	if key, name := masterKey(l); key != "" {
+		s.add(key, name)
+	}
+	if l.VRF != nil {
+		s.add("VRF", l.VRF.Name)
 	}
 	vlans := append([]*generator.Link(nil), l.VLANs...)
 	sort.Slice(vlans, func(i, j int) bool { return vlans[i].Name < vlans[j].Name })

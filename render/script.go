@@ -177,6 +177,8 @@ func (s addAddress) cmd() string {
 type addRoute struct {
 	dev   string
 	route generator.Route
+	// table is the VRF's routing table, 0 for the main one.
+	table int
 }
 
 func (s addRoute) cmd() string {
@@ -191,6 +193,9 @@ func (s addRoute) cmd() string {
 	}
 	if rt.OnLink {
 		c += " onlink"
+	}
+	if s.table != 0 {
+		c += fmt.Sprintf(" table %d", s.table)
 	}
 	return c
 }

@@ -201,7 +201,7 @@ func downStmts(u *generator.Unit) []stmt {
 				continue
 			}
 			switch {
-			case (l.Kind == schema.KindVeth && l.Creator) || l.Kind == schema.KindBridge || l.Kind == schema.KindTap || l.Kind == schema.KindVXLAN:
+			case (l.Kind == schema.KindVeth && l.Creator) || l.Kind == schema.KindBridge || l.Kind == schema.KindTap || l.Kind == schema.KindVXLAN || kernelObjectCreate(l) != nil:
 				steps = append(steps, deleteLink{l.Name})
 				names = append(names, l.Name)
 			case l.Kind == schema.KindUplink && l.Master != nil:
@@ -343,6 +343,10 @@ func createSteps(u *generator.Unit, ns string) []step {
 			steps = append(steps, addVLAN{l})
 		case schema.KindVXLAN:
 			steps = append(steps, addVXLAN{l})
+		default:
+			if st := kernelObjectCreate(l); st != nil {
+				steps = append(steps, st)
+			}
 		}
 	}
 	return steps
@@ -360,8 +364,16 @@ func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
 		if (l.Kind == schema.KindTap || l.Kind == schema.KindUplink) && (l.MTU != 0 || l.MAC != "") {
 			links = append(links, setLink{dev: l.Name, mtu: l.MTU, mac: l.MAC})
 		}
+		if l.Bond != nil {
+			// A member joins its bond down (the kernel refuses an up
+			// one); its own `up` below follows.
+			links = append(links, setDown{l.Name}, setMaster{l.Name, l.Bond.Name})
+		}
 		if l.Master != nil {
 			links = append(links, setMaster{l.Name, l.Master.Name})
+		}
+		if l.VRF != nil {
+			links = append(links, setMaster{l.Name, l.VRF.Name})
 		}
 		if !l.LinkLocal {
 			links = append(links, noLinkLocal{l.Name})
@@ -371,7 +383,7 @@ func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
 			addrs = append(addrs, addAddress{l.Name, a})
 		}
 		for _, rt := range l.Routes {
-			routes = append(routes, addRoute{l.Name, rt})
+			routes = append(routes, addRoute{l.Name, rt, routeTable(l)})
 		}
 	}
 	return links, append(addrs, routes...)
@@ -389,6 +401,9 @@ func bridgeVLANSteps(u *generator.Unit, ns string) []step {
 			for _, vid := range l.Bridge.SelfVLANs {
 				steps = append(steps, addSelfVLAN{l.Name, vid})
 			}
+		}
+		if l.PortOpts != nil && l.Master != nil {
+			steps = append(steps, setPort{l.Name, l.PortOpts})
 		}
 		if l.PortVLANs == nil {
 			continue

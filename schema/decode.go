@@ -258,8 +258,8 @@ func keys(groups ...[]string) []string {
 var (
 	linkKeys      = []string{"mtu", "mac"}
 	l3Keys        = []string{"addresses", "gateway", "routes", "masquerade"}
-	portKeys      = []string{"bridge", "vlan"}
-	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines", "wires", "dns"})
+	portKeys      = []string{"bridge", "vlan", "port"}
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines", "wires", "dns", "bonds", "dummies", "vrfs"})
 	namespaceKeys = keys([]string{"loopback", "sysctl", "machine", "services", "dns"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
 		"vlan-filtering", "default-pvid", "group-forward-mask", "machine", "machines"}, linkKeys, l3Keys)
@@ -272,6 +272,10 @@ var (
 	uplinkKeys   = keys([]string{"interface", "mac", "mtu", "addresses"}, portKeys)
 	serviceKeys  = keys([]string{"exec", "user", "group", "restart", "environment"})
 	dnsKeys      = keys([]string{"nameservers", "search", "hosts", "names"})
+	bondKeys     = keys([]string{"name", "members", "mode", "lacp-rate", "xmit-hash-policy", "miimon"}, l3Keys, portKeys, linkKeys)
+	dummyKeys    = keys([]string{"name", "addresses"}, linkKeys)
+	vrfKeys      = keys([]string{"name", "table", "members"})
+	portOptKeys  = keys([]string{"cost", "priority", "isolated", "learning", "flood", "hairpin", "bpdu-guard", "root-guard"})
 )
 
 // fields decodes a mapping whose keys are known, reporting unknown keys with
@@ -566,6 +570,8 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 			lab.Wires = d.wires(v)
 		case "dns":
 			lab.DNS = d.dns(v, "the lab's dns", true)
+		case "bonds", "dummies", "vrfs":
+			d.labObjects(key, v, lab)
 		default:
 			return false
 		}
@@ -821,6 +827,8 @@ func (d *decoder) portField(key string, v *yaml.Node, pt *Port) bool {
 		pt.Bridge = d.str(v, "bridge")
 	case "vlan":
 		pt.VLAN = d.portVLAN(v)
+	case "port":
+		pt.Opts = d.portOpts(v)
 	default:
 		return false
 	}

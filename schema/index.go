@@ -15,10 +15,13 @@ const (
 	// KindVXLAN is a VXLAN device: a cable's end or a stretched bridge's
 	// port on one machine of a lab with machines (never declared).
 	KindVXLAN
+	KindBond
+	KindDummy
+	KindVRF
 )
 
 func (k Kind) String() string {
-	return [...]string{"veth", "bridge", "tap", "vlan", "uplink", "vxlan"}[k]
+	return [...]string{"veth", "bridge", "tap", "vlan", "uplink", "vxlan", "bond", "dummy", "vrf"}[k]
 }
 
 // Iface is one interface of a lab, whatever declared it, with pointers back
@@ -35,6 +38,9 @@ type Iface struct {
 	Tap    *Tap
 	VLAN   *VLAN
 	Uplink *Uplink
+	Bond   *Bond
+	Dummy  *Dummy
+	VRF    *VRF
 }
 
 // L3 returns the interface's layer-3 settings (nil for an uplink).
@@ -48,6 +54,10 @@ func (i *Iface) L3() *L3 {
 		return &i.Tap.L3
 	case KindVLAN:
 		return &i.VLAN.L3
+	case KindBond:
+		return &i.Bond.L3
+	case KindDummy:
+		return &i.Dummy.L3
 	}
 	return nil
 }
@@ -63,6 +73,8 @@ func (i *Iface) Port() *Port {
 		return &i.VLAN.Port
 	case KindUplink:
 		return &i.Uplink.Port
+	case KindBond:
+		return &i.Bond.Port
 	}
 	return nil
 }
@@ -86,6 +98,10 @@ func (i *Iface) MTU() int {
 		return i.VLAN.MTU.Value
 	case KindUplink:
 		return i.Uplink.MTU.Value
+	case KindBond:
+		return i.Bond.MTU.Value
+	case KindDummy:
+		return i.Dummy.MTU.Value
 	}
 	return 0
 }
@@ -105,6 +121,10 @@ func (i *Iface) MACSetting() Str {
 		return i.Tap.MAC
 	case KindVLAN:
 		return i.VLAN.MAC
+	case KindBond:
+		return i.Bond.MAC
+	case KindDummy:
+		return i.Dummy.MAC
 	}
 	return Str{}
 }
@@ -168,6 +188,21 @@ func NewIndex(lab *Lab) *Index {
 	for _, u := range lab.Uplinks {
 		if u.Interface.Set {
 			x.add(&Iface{Key: Key{"", u.Interface.Value}, Kind: KindUplink, Pos: u.Interface.Pos, Uplink: u})
+		}
+	}
+	for _, b := range lab.Bonds {
+		if b.Name.Set {
+			x.add(&Iface{Key: b.Name.Key(), Kind: KindBond, Pos: b.Name.Pos, Bond: b})
+		}
+	}
+	for _, dm := range lab.Dummies {
+		if dm.Name.Set {
+			x.add(&Iface{Key: dm.Name.Key(), Kind: KindDummy, Pos: dm.Name.Pos, Dummy: dm})
+		}
+	}
+	for _, vr := range lab.VRFs {
+		if vr.Name.Set {
+			x.add(&Iface{Key: vr.Name.Key(), Kind: KindVRF, Pos: vr.Name.Pos, VRF: vr})
 		}
 	}
 	for _, v := range lab.VLANs {

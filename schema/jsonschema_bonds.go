@@ -1,5 +1,3 @@
-//go:build netgen_bonds
-
 package schema
 
 // The schema of bonds, dummies, VRFs and bridge port settings (branch

@@ -1,5 +1,3 @@
-//go:build netgen_bonds
-
 package schema
 
 func init() {

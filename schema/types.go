@@ -95,7 +95,10 @@ type Lab struct {
 	Part  string
 	Wires []*Wire
 	// DNS is the lab-wide `dns`: defaults for every namespace (services.go).
-	DNS *DNS
+	DNS     *DNS
+	Bonds   []*Bond
+	Dummies []*Dummy
+	VRFs    []*VRF
 }
 
 // Namespace is a named network namespace.
@@ -157,6 +160,8 @@ type Route struct {
 type Port struct {
 	Bridge Str
 	VLAN   *PortVLAN
+	// Opts are the port's `port:` settings, nil when there are none.
+	Opts *PortOpts
 }
 
 // PortVLAN is the VLAN membership of a port on a VLAN-filtering bridge.
@@ -298,4 +303,52 @@ func (u *Uplink) describe() string {
 		return u.Interface.Value
 	}
 	return "with MAC " + u.MAC.Value
+}
+
+// Bond is a bonding device over member interfaces of its namespace.
+type Bond struct {
+	Pos     Pos
+	Name    Ref
+	Members []Ref
+	// MembersPos is where the member list is written.
+	MembersPos     Pos
+	Mode           Str
+	LACPRate       Str
+	XmitHashPolicy Str
+	MIIMon         Int
+	L3
+	Port
+	Link
+}
+
+// Dummy is a dummy interface: always up, a home for addresses (a router's
+// loopback).
+type Dummy struct {
+	Pos  Pos
+	Name Ref
+	L3
+	Link
+}
+
+// VRF is a VRF device: its members' addresses and routes go into its table.
+type VRF struct {
+	Pos        Pos
+	Name       Ref
+	Table      Int
+	Members    []Ref
+	MembersPos Pos
+}
+
+// PortOpts are the per-port settings of a bridge port (`port:`). Unset
+// values leave the kernel's default.
+type PortOpts struct {
+	Pos       Pos
+	Cost      Int
+	Priority  Int
+	Isolated  Bool
+	Learning  Bool
+	Flood     Bool
+	Hairpin   Bool
+	BPDUGuard Bool
+	RootGuard Bool
 }

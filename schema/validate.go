@@ -70,6 +70,7 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	}
 	v.uplinks()
 	v.vlans()
+	v.kernelObjects()
 	v.routes()
 	v.ipv6()
 	v.macs()
@@ -302,6 +303,7 @@ func NormalMAC(s string) string {
 
 // port checks the bridge-port settings of an interface.
 func (v *validator) port(key Key, p *Port, l3 *L3) {
+	v.portOpts(p)
 	if p.VLAN != nil && !p.Bridge.Set {
 		v.errorf(p.VLAN.Pos, "`vlan:` needs `bridge:`: port VLANs exist only on a bridge port")
 	}

@@ -426,6 +426,12 @@ var mapShapes = []string{
 	"namespaces.*.services",               // name → service
 	"namespaces.*.services.*",             // a service
 	"namespaces.*.services.*.environment", // name → value
+	"veths[][].port",                      // port settings
+	"bonds[]",                             // a bond
+	"bonds[].routes[]",                    // a route of a bond
+	"bonds[].port",                        // port settings of a bond
+	"dummies[]",                           // a dummy
+	"vrfs[]",                              // a VRF
 }
 
 // TestKeyOrderLabHasEveryMap checks keyOrderLab: every kind of map of the

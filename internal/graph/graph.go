@@ -112,7 +112,13 @@ func build(p *generator.Plan) *graph {
 			g.edges = append(g.edges, edge{a: n, b: nodes[l.Parent], style: "vlan", label: fmt.Sprintf("802.1Q %d", l.VID)})
 		}
 		if l.Master != nil {
-			g.edges = append(g.edges, edge{a: n, b: nodes[l.Master], style: "port", label: portLabel(l)})
+			g.edges = append(g.edges, edge{a: n, b: nodes[l.Master], style: "port", label: joinLabel(portLabel(l), portOptsLabel(l.PortOpts))})
+		}
+		if l.Bond != nil {
+			g.edges = append(g.edges, edge{a: n, b: nodes[l.Bond], style: "port", label: "member"})
+		}
+		if l.VRF != nil {
+			g.edges = append(g.edges, edge{a: n, b: nodes[l.VRF], style: "port", label: "VRF member"})
 		}
 	}
 	// A wire is drawn as a cable between its ends, and says it is one.
@@ -149,6 +155,10 @@ func describe(l *generator.Link, vlans string) (role, []string) {
 		kind = append(kind, "tap")
 	case schema.KindVLAN:
 		kind = append(kind, fmt.Sprintf("VLAN %d", l.VID))
+	case schema.KindBond:
+		kind = append(kind, "bond "+l.BondOpts.Mode)
+	case schema.KindVRF:
+		kind = append(kind, fmt.Sprintf("VRF table %d", l.Table))
 	default:
 		kind = append(kind, l.Kind.String())
 	}
@@ -391,4 +401,38 @@ func mermaidShape(r role) (string, string) {
 		return "[/", "/]"
 	}
 	return "(", ")"
+}
+
+// portOptsLabel lists a port's `port:` settings: "cost 10, isolated".
+func portOptsLabel(o *generator.PortOpts) string {
+	if o == nil {
+		return ""
+	}
+	var parts []string
+	if o.Cost != nil {
+		parts = append(parts, fmt.Sprintf("cost %d", *o.Cost))
+	}
+	if o.Priority != nil {
+		parts = append(parts, fmt.Sprintf("priority %d", *o.Priority))
+	}
+	for _, f := range []struct {
+		name string
+		v    *bool
+	}{{"isolated", o.Isolated}, {"learning", o.Learning}, {"flood", o.Flood}, {"hairpin", o.Hairpin}, {"bpdu-guard", o.BPDUGuard}, {"root-guard", o.RootGuard}} {
+		switch {
+		case f.v == nil:
+		case *f.v:
+			parts = append(parts, f.name)
+		default:
+			parts = append(parts, "no "+f.name)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func joinLabel(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
 }

@@ -216,6 +216,13 @@ func newModel(p *generator.Plan) *model {
 		if l.Master != nil {
 			m.attach(l, vids)
 		}
+		if l.Bond != nil {
+			// A bond's frames leave through its members, and theirs
+			// arrive on it.
+			for _, v := range vids {
+				m.union(port{l: l, vid: v}, port{l: l.Bond, vid: v})
+			}
+		}
 		if l.Bridge != nil && l.Bridge.VLANFiltering {
 			if pv := bridgePVID(l); pv != 0 {
 				m.union(port{l: l}, port{l: l, vid: pv, domain: true})
@@ -250,12 +257,13 @@ func newModel(p *generator.Plan) *model {
 			}
 			ad := addr{l: l, p: a}
 			m.addrs = append(m.addrs, ad)
-			m.local[l.NS] = append(m.local[l.NS], ad)
+			node := nodeOf(l)
+			m.local[node] = append(m.local[node], ad)
 			metric := 0
 			if a.Addr().Is6() {
 				metric = 256
 			}
-			m.routes[l.NS] = append(m.routes[l.NS], route{to: a.Masked(), metric: metric, dev: l})
+			m.routes[node] = append(m.routes[node], route{to: a.Masked(), metric: metric, dev: l})
 			nodes[l.NS] = true
 		}
 		for _, r := range l.Routes {
@@ -263,7 +271,7 @@ func newModel(p *generator.Plan) *model {
 			if metric == 0 && r.To.Addr().Is6() {
 				metric = 1024
 			}
-			m.routes[l.NS] = append(m.routes[l.NS], route{to: r.To, via: r.Via, onlink: r.OnLink, metric: metric, dev: l})
+			m.routes[nodeOf(l)] = append(m.routes[nodeOf(l)], route{to: r.To, via: r.Via, onlink: r.OnLink, metric: metric, dev: l})
 		}
 	}
 	for n := range nodes {
@@ -331,10 +339,42 @@ func forwarding(sysctls []generator.Sysctl) [2]bool {
 }
 
 func nodeName(ns string) string {
+	ns, _, _ = strings.Cut(ns, "/")
 	if ns == "" {
 		return Host
 	}
 	return ns
+}
+
+// nodeOf is the routing node of a link's addresses and routes: its
+// namespace, or for a VRF's member "NAMESPACE/VRF", a node of its own
+// with the VRF's table ("/" is in no namespace name). A VRF is never the
+// source of a ping (`netgen test` pings from a namespace's main table),
+// but it answers and forwards; it forwards when its namespace does.
+func nodeOf(l *generator.Link) string {
+	if l.VRF != nil {
+		return l.NS + "/" + l.VRF.Name
+	}
+	return l.NS
+}
+
+// isolatedPort is the isolated bridge port a link sits behind: itself, or
+// its veth peer; nil when there is none. Links further away (behind
+// another bridge) are not followed.
+func isolatedPort(l *generator.Link) *generator.Link {
+	for _, p := range []*generator.Link{l, l.Peer} {
+		if p != nil && p.Master != nil && p.PortOpts != nil && p.PortOpts.Isolated != nil && *p.PortOpts.Isolated {
+			return p
+		}
+	}
+	return nil
+}
+
+// isolatedPair reports whether two links sit behind two isolated ports of
+// one bridge: the bridge forwards nothing between them.
+func isolatedPair(a, b *generator.Link) bool {
+	pa, pb := isolatedPort(a), isolatedPort(b)
+	return pa != nil && pb != nil && pa != pb && pa.Master == pb.Master
 }
 
 // lookup is the node's route to dst: longest prefix, then lowest metric,
@@ -424,7 +464,7 @@ func (m *model) deliverFrom(node string, src, dst netip.Addr) (string, []hop, []
 			if dst.Is6() {
 				fam = 1
 			}
-			if !m.forwards[node][fam] {
+			if ns, _, _ := strings.Cut(node, "/"); !m.forwards[ns][fam] {
 				return "", path, nats, false
 			}
 		}
@@ -446,8 +486,8 @@ func (m *model) deliverFrom(node string, src, dst netip.Addr) (string, []hop, []
 		holder := ""
 		found := false
 		for _, a := range m.addrs {
-			if a.p.Addr() == next && a.l.NS != node && m.segment(a.l) == seg {
-				holder, found = a.l.NS, true
+			if a.p.Addr() == next && nodeOf(a.l) != node && m.segment(a.l) == seg && !isolatedPair(r.dev, a.l) {
+				holder, found = nodeOf(a.l), true
 				break
 			}
 		}
@@ -463,7 +503,7 @@ func (m *model) deliverFrom(node string, src, dst netip.Addr) (string, []hop, []
 // expect works out what a ping from src to dst must do, if anything.
 func (m *model) expect(src string, dst addr) (Expectation, bool) {
 	e := Expectation{From: nodeName(src), To: dst.p.Addr()}
-	if dst.l.NS == src {
+	if nodeOf(dst.l) == src {
 		// Its own address: answered through lo. IPv6 only on links that
 		// have a carrier (a veth, a VLAN on one): on a tap nobody opened
 		// or a bridge without ports the address stays tentative.
@@ -505,7 +545,15 @@ func (m *model) expect(src string, dst addr) (Expectation, bool) {
 			break
 		}
 	}
-	if mine == nil || m.segment(r.dev) == m.segment(dst.l) {
+	if mine == nil {
+		return e, false
+	}
+	if isolatedPair(r.dev, dst.l) {
+		e.Neighbours = []Neighbour{{e.From, dst.p.Addr()}}
+		e.Why = fmt.Sprintf("%s and %s are behind isolated ports of bridge %s", r.dev.Label(), dst.l.Label(), isolatedPort(r.dev).Master.Label())
+		return e, true
+	}
+	if m.segment(r.dev) == m.segment(dst.l) {
 		return e, false
 	}
 	if m.leaves(r.dev) && m.leaves(dst.l) {

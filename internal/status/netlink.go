@@ -271,6 +271,12 @@ func (n *Namespace) read(s int, vlans bool) error {
 				}
 			case "vlan":
 				l.VLANID = u16(data[unix.IFLA_VLAN_ID])
+			case "bond":
+				if m, ok := data[unix.IFLA_BOND_MODE]; ok && int(u8(m)) < len(bondModes) {
+					l.BondMode = bondModes[u8(m)]
+				}
+			case "vrf":
+				l.VRFTable = u32(data[unix.IFLA_VRF_TABLE])
 			case "tun":
 				switch u8(data[unix.IFLA_TUN_TYPE]) {
 				case 1:
@@ -278,6 +284,13 @@ func (n *Namespace) read(s int, vlans bool) error {
 				case 2:
 					l.TunType = "tap"
 				}
+			}
+			if cstring(info[unix.IFLA_INFO_SLAVE_KIND]) == "bridge" {
+				p := attrs(info[unix.IFLA_INFO_SLAVE_DATA])
+				l.Port = &PortInfo{Cost: u32(p[unix.IFLA_BRPORT_COST]), Priority: u16(p[unix.IFLA_BRPORT_PRIORITY]),
+					Isolated: u8(p[unix.IFLA_BRPORT_ISOLATED]) != 0, Learning: u8(p[unix.IFLA_BRPORT_LEARNING]) != 0,
+					Flood: u8(p[unix.IFLA_BRPORT_UNICAST_FLOOD]) != 0, Hairpin: u8(p[unix.IFLA_BRPORT_MODE]) != 0,
+					BPDUGuard: u8(p[unix.IFLA_BRPORT_GUARD]) != 0, RootGuard: u8(p[unix.IFLA_BRPORT_PROTECT]) != 0}
 			}
 		}
 		byIndex[index] = l
@@ -332,10 +345,12 @@ func (n *Namespace) read(s int, vlans bool) error {
 		if t, ok := a[unix.RTA_TABLE]; ok {
 			table = u32(t)
 		}
-		if table != unix.RT_TABLE_MAIN || typ != unix.RTN_UNICAST {
+		// The main table, and a VRF's (any other but local and
+		// default): routes of a VRF's members are in its table.
+		if table == unix.RT_TABLE_LOCAL || table == unix.RT_TABLE_DEFAULT || typ != unix.RTN_UNICAST {
 			continue
 		}
-		r := Route{Proto: proto, Metric: u32(a[unix.RTA_PRIORITY])}
+		r := Route{Proto: proto, Metric: u32(a[unix.RTA_PRIORITY]), Table: table}
 		if l := byIndex[u32(a[unix.RTA_OIF])]; l != nil {
 			r.Dev = l.Name
 		}

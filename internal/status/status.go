@@ -57,6 +57,18 @@ type Link struct {
 	Bridge           *Bridge
 	// VLANs are the port's (or the bridge's own) VLANs.
 	VLANs []PortVLAN
+	// BondMode is a bond's mode in the kernel's words ("802.3ad");
+	// VRFTable a VRF's table.
+	BondMode string
+	VRFTable int
+	// Port is a bridge port's settings; nil when not read.
+	Port *PortInfo
+}
+
+// PortInfo is what a bridge port's `port:` settings set.
+type PortInfo struct {
+	Cost, Priority                                           int
+	Isolated, Learning, Flood, Hairpin, BPDUGuard, RootGuard bool
 }
 
 // Bridge holds a bridge's settings; times are in hundredths of a second,
@@ -83,6 +95,8 @@ type Route struct {
 	// 4 static (networkd).
 	Proto  int
 	OnLink bool
+	// Table is the routing table (254 or 0: main).
+	Table int
 }
 
 // Unit is a unit's state as systemd reports it.
@@ -384,11 +398,17 @@ func (c *comparer) linkDiffs(l *generator.Link, s *Link) []Difference {
 		// An external end is another program's: its master and
 		// addresses are that program's business.
 		want := ""
-		if l.Master != nil {
+		switch {
+		case l.Bond != nil:
+			want = l.Bond.Name
+		case l.Master != nil:
 			want = l.Master.Name
+		case l.VRF != nil:
+			want = l.VRF.Name
 		}
 		diff("master", want, s.Master)
 	}
+	kernelObjectDiffs(l, s, diff)
 	if l.MTU != 0 {
 		diff("MTU", strconv.Itoa(l.MTU), strconv.Itoa(s.MTU))
 	}
@@ -530,7 +550,7 @@ func (c *comparer) routes() {
 				continue
 			}
 			for _, s := range n.Routes {
-				if s.Dev != l.Name || s.To != r.To.Masked() || s.Via != r.Via {
+				if s.Dev != l.Name || s.To != r.To.Masked() || s.Via != r.Via || tableOf(s) != routeTable(l) {
 					continue
 				}
 				o.State = OK
@@ -689,4 +709,19 @@ func (c *comparer) planRoute(ns string, s Route) bool {
 		}
 	}
 	return false
+}
+
+// routeTable is the table a link's routes are in: its VRF's, else main.
+func routeTable(l *generator.Link) int {
+	if l.VRF != nil {
+		return l.VRF.Table
+	}
+	return 254 // RT_TABLE_MAIN
+}
+
+func tableOf(r Route) int {
+	if r.Table == 0 {
+		return 254
+	}
+	return r.Table
 }

@@ -65,6 +65,16 @@ func convert(l *oracle.Link, vlans BridgeVLANs) *status.Link {
 	if t, ok := l.InfoData["type"].(string); ok && l.Kind == "tun" {
 		s.TunType = t
 	}
+	if m, ok := l.InfoData["mode"].(string); ok && l.Kind == "bond" {
+		s.BondMode = m
+	}
+	if t, ok := l.InfoData["table"].(float64); ok && l.Kind == "vrf" {
+		s.VRFTable = int(t)
+	}
+	if p := l.Port; p != nil {
+		s.Port = &status.PortInfo{Cost: p.Cost, Priority: p.Priority, Isolated: p.Isolated, Learning: p.Learning,
+			Flood: p.Flood, Hairpin: p.Hairpin, BPDUGuard: p.Guard, RootGuard: p.RootBlock}
+	}
 	if b := l.Bridge; b != nil {
 		mask, _ := strconv.ParseInt(b.GroupFwdMask, 0, 32)
 		s.Bridge = &status.Bridge{STP: b.STPState != 0, VLANFiltering: b.VLANFiltering != 0, DefaultPVID: b.VLANDefaultPVID,
