@@ -56,16 +56,16 @@ func FormatKeys() []string {
 // Forms are the choices the generator records in Lab.Forms: every one must
 // show up in a few hundred labs (the coverage test), as every key must.
 var Forms = []string{
-	"name:omitted", "name:max-length",
+	"name:omitted", "name:max-length", "name:digit-first",
 	"ref:bare", "ref:host", "ref:ns",
-	"veth:list", "veth:map", "veth:host-host", "veth:host-ns", "veth:ns-ns-same", "veth:ns-ns",
+	"veth:list", "veth:map", "veth:host-host", "veth:host-ns", "veth:ns-ns-same", "veth:ns-ns", "veth:same-names",
 	"end:scalar", "end:map", "end:external",
 	"bridge:host", "bridge:ns", "bridge:namespace-host",
 	"tap:host", "tap:ns", "tap:scalar", "tap:map",
 	"uplink:interface", "uplink:mac", "uplink:scalar",
 	"loopback:false",
 	"sysctl:per-interface", "sysctl:slash", "sysctl:spaces",
-	"addr:v4", "addr:v6", "addr:p2p", "addr:secondary",
+	"addr:v4", "addr:v6", "addr:p2p", "addr:host-prefix", "addr:secondary",
 	"gateway:v4", "gateway:v6", "gateway:link-local", "gateway:on-link",
 	"route:default", "route:cidr", "route:host", "route:device", "route:metric", "route:link-local-via",
 	"mac:upper-case",

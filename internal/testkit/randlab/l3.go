@@ -43,6 +43,16 @@ func (s *subnet) reserved() (netip.Addr, bool) {
 func (g *gen) newSubnet(v6 bool, n int) *subnet {
 	g.segs++
 	seg := g.segs % 256
+	if n == 1 && g.chance(0.08) {
+		// A host prefix: every gateway is off the subnet (on-link).
+		g.form("addr:host-prefix")
+		if !v6 {
+			a := netip.AddrFrom4([4]byte{10, byte(g.opt.Block), byte(seg), 1})
+			return &subnet{pfx: netip.PrefixFrom(a, 32), first: a, cap: 1}
+		}
+		a := netip.AddrFrom16([16]byte{0xfd, 0, 0, 0, 0, byte(g.opt.Block), 0, byte(seg), 15: 1})
+		return &subnet{pfx: netip.PrefixFrom(a, 128), first: a, cap: 1}
+	}
 	if !v6 {
 		bits := pick(g, []int{24, 24, 24, 25, 26, 27, 28, 29, 30})
 		if n <= 2 && g.chance(0.15) {
@@ -207,6 +217,16 @@ func (g *gen) dst(v6 bool) (netip.Prefix, bool) {
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{198, byte(18 + d/16), byte(g.opt.Block), byte(16 * (d % 16))}), 28), true
 }
 
+// llOK reports whether m may have a link-local gateway: it has IPv6, and
+// an address when networkd configures it (see the "ll-gateway-no-address"
+// switch).
+func (g *gen) llOK(m *l3) bool {
+	if !g.v6ok(m.i) {
+		return false
+	}
+	return m.i.ns != "" || len(m.addrs) > 0 || g.opt.Wild["ll-gateway-no-address"]
+}
+
 func (g *gen) gatewayAndRoutes(m *l3, seg []*l3) {
 	i := m.i
 	noDefault := i.ns == "" && g.opt.NoHostDefaults
@@ -229,7 +249,7 @@ func (g *gen) gatewayAndRoutes(m *l3, seg []*l3) {
 		if n := g.neighbours(m, seg, true); len(n) > 0 {
 			choices = append(choices, choice{pick(g, n), "gateway:v6"})
 		}
-		if g.v6ok(i) && g.chance(0.2) {
+		if g.llOK(m) && g.chance(0.2) {
 			choices = append(choices, choice{linkLoc, "gateway:link-local"})
 		}
 		if m.v4 != nil && g.chance(0.06) {
@@ -258,13 +278,13 @@ func (g *gen) gatewayAndRoutes(m *l3, seg []*l3) {
 			return
 		}
 		vias := g.neighbours(m, seg, v6)
-		if v6 && g.v6ok(i) && g.chance(0.15) {
+		if v6 && g.llOK(m) && g.chance(0.15) {
 			vias = append(vias, linkLoc)
 		}
 		var r []field
 		metric := 0
 		if g.chance(0.35) {
-			metric = pick(g, []int{1, 10, 100, 4294967295})
+			metric = pick(g, []int{0, 1, 10, 100, 4294967295})
 			r = append(r, field{"metric", g.int(metric)})
 		}
 		via := func() bool {

@@ -23,9 +23,13 @@ var (
 const nameChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
 // filler is a name of exactly n bytes (the format's limits are 15 for an
-// interface, 32 for a namespace), starting with a letter.
+// interface, 32 for a namespace), starting with a letter or a digit.
 func (g *gen) filler(n int) string {
 	b := []byte{"abcdefghijklmnopqrstuvwxyz"[g.r.IntN(26)]}
+	if g.chance(0.3) {
+		g.form("name:digit-first")
+		b[0] = "0123456789"[g.r.IntN(10)]
+	}
 	for len(b) < n {
 		b = append(b, nameChars[g.r.IntN(len(nameChars))])
 	}
@@ -474,6 +478,13 @@ func (g *gen) veth() {
 	for i, ns := range []string{nsA, nsB} {
 		v.ends[i] = g.add(&iface{kind: "veth", ns: ns, mtu: v.mtu})
 		v.ends[i].name = g.ifName(ns, endWords)
+	}
+	// The same name on both ends, in two namespaces.
+	if a := v.ends[0].name; nsA != nsB && !g.used[nsB][a] && (nsB != "" || strings.HasPrefix(a, g.opt.Prefix)) && g.chance(0.15) {
+		delete(g.used[nsB], v.ends[1].name)
+		g.used[nsB][a] = true
+		v.ends[1].name = a
+		g.form("veth:same-names")
 	}
 	union(loopOf, v.ends[0], v.ends[1])
 	union(segOf, v.ends[0], v.ends[1])

@@ -94,6 +94,8 @@ var Wild = map[string]string{
 		"(\"Gateway can not be a local address\") and the unit fails (e2e/testdata/randlab-found/005)",
 	"tap-max-mtu": "a tap `mtu` above 65521, the largest a tap takes (the format allows 65535): the unit fails (\"mtu greater than device maximum\"), " +
 		"networkd warns \"Reducing the requested MTU\" and the tap keeps 1500 or 65521 (e2e/testdata/randlab-found/006)",
+	"ll-gateway-no-address": "an IPv6 link-local gateway or route `via` on a host link without any address: networkd warns about the " +
+		"generated file (\"Gateway= without static address configured. Enabling GatewayOnLink= option.\") (e2e/testdata/randlab-found/009)",
 	"bridge-priority-0": "`priority: 0` on a host bridge: networkd 252 never sends a bridge priority of 0 (netdev/bridge.c: if (b->priority > 0)), " +
 		"the bridge keeps 32768 (e2e/testdata/randlab-found/004)",
 }
@@ -151,9 +153,16 @@ func Generate(seed uint64, index int, opt Options) *Lab {
 		forms:  map[string]bool{},
 		routes: map[string]bool{},
 	}
-	name := fmt.Sprintf("%srand-%d", strings.ToLower(opt.Prefix), index)
+	name := fmt.Sprintf("rand-%d", index)
 	if opt.Prefix != "" {
 		name = fmt.Sprintf("%s-rand-%d", strings.ToLower(opt.Prefix), index)
+	}
+	if g.chance(0.05) {
+		// The longest lab name: every unit and file name carries it.
+		g.form("name:max-length")
+		for len(name) < 32 {
+			name += string("abcdefghijklmnopqrstuvwxyz0123456789-"[g.r.IntN(37)])
+		}
 	}
 	g.build()
 	lab := &Lab{Seed: seed, Index: index, Name: name, File: name + ".yml", Forms: g.forms}
