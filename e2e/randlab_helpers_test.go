@@ -362,6 +362,9 @@ func stopCollector(labs []bootLab) string {
 		}
 		w("echo '%sstop %s'", marker, lab.Name)
 		w("systemctl stop %s 2>&1; echo \"rc=$?\"", p.Target)
+		// The stop propagates to the lab's units (PartOf=) as jobs of
+		// their own, which `systemctl stop` does not wait for.
+		w("for i in $(seq 600); do [ -z \"$(systemctl list-jobs --no-legend)\" ] && break; sleep 0.1; done")
 		w("echo '%sstopped %s'", marker, lab.Name)
 		w("systemctl show -p Id -p ActiveState %s", strings.Join(units, " "))
 		w("echo '%safter-netns %s'", marker, lab.Name)

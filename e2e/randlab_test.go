@@ -234,7 +234,7 @@ func checkInOracle(t *testing.T, res *compile.Result) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: prepare, Inspect: in.cmds, Timeout: 60 * time.Second})
+	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: prepare, Inspect: in.cmds, Timeout: 60 * time.Second, SettleFor: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("networkd run: %v\n%s", err, summary(out))
 	}
@@ -345,7 +345,18 @@ func TestRandLabsQEMU(t *testing.T) {
 	rep := parseReport(boots[0].Output)
 	problems := judge("qemu random labs", labs, rep)
 	problems = append(problems, judgeStopped("qemu random labs", labs, rep, standInNames)...)
-	failWith(t, problems, rep)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if len(problems) > 0 {
+		var b strings.Builder
+		for _, k := range sortedKeys(rep) {
+			if !strings.HasPrefix(k, "link ") && !strings.HasPrefix(k, "addr ") && !strings.HasPrefix(k, "after-link ") {
+				b.WriteString(marker + k + "\n" + rep[k])
+			}
+		}
+		t.Logf("collector report (links and addresses left out):\n%s", b.String())
+	}
 	for _, lab := range labs {
 		for _, p := range problems {
 			if strings.Contains(p, "lab "+lab.Name+":") {
