@@ -22,8 +22,8 @@
 // # Adding a key
 //
 // One function per object kind (namespace, bridge, tap, veth, end, uplink,
-// vlan) decides the object's settings; l3, port and link add the settings
-// several kinds share. A new key is one more branch in its object's
+// vlan: objects.go) decides the object's settings; port, link and the
+// address pass (l3.go) add the settings several kinds share. A new key is one more branch in its object's
 // function and one more entry in FormatKeys (keys.go); the coverage test
 // fails until the generator emits it.
 package randlab

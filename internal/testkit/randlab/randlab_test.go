@@ -149,3 +149,27 @@ func TestPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestWild: every switch of randlab.Wild changes some lab, so none is a
+// name without effect (v6-low-mtu needs low-mtu with it).
+func TestWild(t *testing.T) {
+	for w := range randlab.Wild {
+		on := map[string]bool{w: true}
+		off := map[string]bool{}
+		if w == "v6-low-mtu" {
+			on["low-mtu"], off["low-mtu"] = true, true
+		}
+		changed := false
+		for i := 0; i < 300 && !changed; i++ {
+			a := randlab.Generate(1, i, randlab.Options{Wild: off})
+			b := randlab.Generate(1, i, randlab.Options{Wild: on})
+			// The first line names the options: skip it.
+			_, ay, _ := bytes.Cut(a.YAML, []byte("\n"))
+			_, by, _ := bytes.Cut(b.YAML, []byte("\n"))
+			changed = !bytes.Equal(ay, by)
+		}
+		if !changed {
+			t.Errorf("switch %s changes none of 300 labs", w)
+		}
+	}
+}
