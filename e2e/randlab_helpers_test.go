@@ -37,10 +37,12 @@ func scriptUnits(p *generator.Plan) []*generator.Unit {
 // standInCmds are the shell commands that make, in the host namespace,
 // the NICs a lab's uplinks stand for: a veth whose far end (up, so the
 // uplink has carrier) plays the switch beyond. An uplink matched by MAC
-// gets a veth of its own name with that MAC. names are every link the
-// commands make; new names start with prefix and avoid used and the lab's.
-func standInCmds(p *generator.Plan, prefix string, used map[string]bool) (cmds []string, names map[string]bool) {
+// gets a veth of its own name with that MAC (byMAC[link]). names are every
+// link the commands make; new names start with prefix and avoid used and
+// the lab's.
+func standInCmds(p *generator.Plan, prefix string, used map[string]bool) (cmds []string, names map[string]bool, byMAC map[*generator.Link]string) {
 	names = map[string]bool{}
+	byMAC = map[*generator.Link]string{}
 	for _, l := range p.Links {
 		if l.NS == "" {
 			used[l.Name] = true
@@ -64,14 +66,15 @@ func standInCmds(p *generator.Plan, prefix string, used map[string]bool) (cmds [
 		}
 		peer := fresh()
 		if l.MatchMAC != "" {
-			cmds = append(cmds, fmt.Sprintf("ip link add name %s address %s type veth peer name %s", fresh(), l.MatchMAC, peer))
+			byMAC[l] = fresh()
+			cmds = append(cmds, fmt.Sprintf("ip link add name %s address %s type veth peer name %s", byMAC[l], l.MatchMAC, peer))
 		} else {
 			names[l.Name] = true
 			cmds = append(cmds, fmt.Sprintf("ip link add name %s type veth peer name %s", l.Name, peer))
 		}
 		cmds = append(cmds, "ip link set dev "+peer+" up")
 	}
-	return cmds, names
+	return cmds, names, byMAC
 }
 
 // installStandIns makes the uplinks' NICs exist at boot, before networkd

@@ -206,7 +206,7 @@ func checkInOracle(t *testing.T, res *compile.Result) {
 			files[f.Name] = f.Data
 		}
 	}
-	prepare, standIns := standInCmds(p, "", map[string]bool{})
+	prepare, standIns, _ := standInCmds(p, "", map[string]bool{})
 	units := scriptUnits(p)
 	var in inspection
 	for _, u := range units {
@@ -306,6 +306,17 @@ func TestRandLabsQEMU(t *testing.T) {
 	}
 	img := testbed.EnsureImage(t)
 	bin := netgenBinary(t)
+	if path := os.Getenv("NETGEN_RANDLAB_FILE"); path != "" {
+		if _, err := os.Stat(path); err != nil && !filepath.IsAbs(path) {
+			path = filepath.Join("..", path) // relative to the repository, not to e2e/
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bootRandLabFiles(t, img, bin, []randLabFile{{file: filepath.Base(path), src: src}}, nil)
+		return
+	}
 	for first := 0; first < k; first += randLabsPerBoot {
 		last := min(first+randLabsPerBoot, k)
 		t.Run(fmt.Sprintf("labs-%04d-%04d", first, last-1), func(t *testing.T) {
@@ -321,39 +332,71 @@ const randLabsPerBoot = 6
 
 // bootRandLabs boots random VLAN labs first to last-1 together.
 func bootRandLabs(t *testing.T, img *testbed.Image, bin string, seed uint64, first, last, k int, wild map[string]bool) {
-	dir := t.TempDir()
-	var labs []bootLab
+	var files []randLabFile
 	gen := map[string]*randlab.Lab{}
-	used := map[string]bool{}
-	var standIns []string
-	standInNames := map[string]bool{}
-	rejected := 0
 	for i := first; i < last; i++ {
 		// Each lab has its own names and addresses; only the first of a
 		// boot may have default routes in the host namespace.
 		opt := randlab.Options{Population: randlab.VLANs, Prefix: fmt.Sprintf("q%d", i), Block: i%250 + 1,
 			NoHostDefaults: i != first, Wild: wild}
 		lab := randlab.Generate(seed, i, opt)
-		res, diags := compileRand(t, lab.File, lab.YAML)
+		gen[lab.Name] = lab
+		files = append(files, randLabFile{file: lab.File, src: lab.YAML, prefix: fmt.Sprintf("q%ds", i)})
+	}
+	bootRandLabFiles(t, img, bin, files, func(name string) {
+		env := fmt.Sprintf("NETGEN_BOOT=1 NETGEN_RANDSEED=%d NETGEN_RANDLABS_QEMU=%d", seed, k)
+		if len(wild) > 0 {
+			env += " NETGEN_RANDWILD=" + os.Getenv("NETGEN_RANDWILD")
+		}
+		test := fmt.Sprintf("TestRandLabsQEMU/labs-%04d-%04d$", first, last-1)
+		t.Log(reproduce(gen[name], test, "flock /tmp/netgen-boot.lock env "+env))
+	})
+}
+
+// randLabFile is a lab to boot: its file name, text and the prefix of
+// the names its uplinks' NICs get.
+type randLabFile struct {
+	file   string
+	src    []byte
+	prefix string
+}
+
+// bootRandLabFiles installs labs into one image, boots it under QEMU,
+// judges every lab, stops each and checks nothing of it is left. failed is
+// called with the name of every lab with a problem.
+func bootRandLabFiles(t *testing.T, img *testbed.Image, bin string, files []randLabFile, failed func(name string)) {
+	t.Helper()
+	dir := t.TempDir()
+	var labs []bootLab
+	used := map[string]bool{}
+	var standIns []string
+	standInNames := map[string]bool{}
+	rejected := 0
+	for _, f := range files {
+		res, diags := compileRand(t, f.file, f.src)
 		if res == nil {
 			rejected++
-			t.Logf("the validator refuses random lab %d (a generator bug, or a rule too strict):\n%s\n%s", i, diags, lab.YAML)
+			t.Logf("the validator refuses %s (a generator bug, or a rule too strict):\n%s\n%s", f.file, diags, f.src)
 			continue
 		}
-		path := filepath.Join(dir, lab.File)
-		if err := os.WriteFile(path, lab.YAML, 0o644); err != nil {
+		path := filepath.Join(dir, f.file)
+		if err := os.WriteFile(path, f.src, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmds, names := standInCmds(res.Plan, fmt.Sprintf("q%ds", i), used)
+		cmds, names, byMAC := standInCmds(res.Plan, f.prefix, used)
+		// An uplink matched by MAC has no name in the plan: give it its
+		// NIC's, so that its port VLANs are found and checked.
+		for l, name := range byMAC {
+			l.Name = name
+		}
 		standIns = append(standIns, cmds...)
 		for n := range names {
 			standInNames[n] = true
 		}
-		gen[lab.Name] = lab
-		labs = append(labs, bootLab{Name: lab.Name, Path: path, Res: res})
+		labs = append(labs, bootLab{Name: res.Plan.Lab, Path: path, Res: res})
 	}
-	if rejected > max(1, (last-first)/20) {
-		t.Errorf("the validator refuses %d of %d random VLAN labs", rejected, last-first)
+	if rejected > max(1, len(files)/20) {
+		t.Errorf("the validator refuses %d of %d random VLAN labs", rejected, len(files))
 	}
 	if len(labs) == 0 {
 		return
@@ -378,16 +421,18 @@ func bootRandLabs(t *testing.T, img *testbed.Image, bin string, seed uint64, fir
 			}
 		}
 		t.Logf("collector report (links and addresses left out):\n%s", b.String())
+		if len(labs) == 1 {
+			for _, k := range sortedKeys(rep) {
+				if strings.HasPrefix(k, "link ") || strings.HasPrefix(k, "addr ") {
+					t.Logf("%s:\n%s", k, rep[k])
+				}
+			}
+		}
 	}
 	for _, lab := range labs {
 		for _, p := range problems {
-			if strings.Contains(p, "lab "+lab.Name+":") {
-				env := fmt.Sprintf("NETGEN_BOOT=1 NETGEN_RANDSEED=%d NETGEN_RANDLABS_QEMU=%d", seed, k)
-				if len(wild) > 0 {
-					env += " NETGEN_RANDWILD=" + os.Getenv("NETGEN_RANDWILD")
-				}
-				test := fmt.Sprintf("TestRandLabsQEMU/labs-%04d-%04d$", first, last-1)
-				t.Log(reproduce(gen[lab.Name], test, "flock /tmp/netgen-boot.lock env "+env))
+			if strings.Contains(p, "lab "+lab.Name+":") && failed != nil {
+				failed(lab.Name)
 				break
 			}
 		}
