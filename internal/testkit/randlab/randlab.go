@@ -96,6 +96,9 @@ var Wild = map[string]string{
 		"networkd warns \"Reducing the requested MTU\" and the tap keeps 1500 or 65521 (e2e/testdata/randlab-found/006)",
 	"ll-gateway-no-address": "an IPv6 link-local gateway or route `via` on a host link without any address: networkd warns about the " +
 		"generated file (\"Gateway= without static address configured. Enabling GatewayOnLink= option.\") (e2e/testdata/randlab-found/009)",
+	"vlan-port-auto-up": "a VLAN that is a bridge port (so has no IPv6 link-local address) on a parent a unit creates: the unit brings " +
+		"the parent up before it sets the VLAN's addrgenmode, and the kernel brings every VLAN of a device up with it, so the VLAN " +
+		"gets a link-local address (e2e/testdata/randlab-found/010)",
 	"bridge-priority-0": "`priority: 0` on a host bridge: networkd 252 never sends a bridge priority of 0 (netdev/bridge.c: if (b->priority > 0)), " +
 		"the bridge keeps 32768 (e2e/testdata/randlab-found/004)",
 }
@@ -213,8 +216,9 @@ type iface struct {
 
 	mtu int // the lab's MTU, 0 for the kernel's
 	mac string
-	// port is the bridge this interface is a port of.
-	port *iface
+	// port is the bridge this interface is a port of; peer is a veth
+	// end's other end.
+	port, peer *iface
 	// ports are a bridge's ports.
 	ports []*iface
 	// wantL3 marks an interface that gets addresses, gateway, routes at

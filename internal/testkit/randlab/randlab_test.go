@@ -160,16 +160,17 @@ func TestWild(t *testing.T) {
 			on["low-mtu"], off["low-mtu"] = true, true
 		}
 		changed := false
-		for i := 0; i < 300 && !changed; i++ {
-			a := randlab.Generate(1, i, randlab.Options{Wild: off})
-			b := randlab.Generate(1, i, randlab.Options{Wild: on})
+		for i := 0; i < 600 && !changed; i++ {
+			pop := randlab.Population(i % 2)
+			a := randlab.Generate(1, i, randlab.Options{Population: pop, Wild: off})
+			b := randlab.Generate(1, i, randlab.Options{Population: pop, Wild: on})
 			// The first line names the options: skip it.
 			_, ay, _ := bytes.Cut(a.YAML, []byte("\n"))
 			_, by, _ := bytes.Cut(b.YAML, []byte("\n"))
 			changed = !bytes.Equal(ay, by)
 		}
 		if !changed {
-			t.Errorf("switch %s changes none of 300 labs", w)
+			t.Errorf("switch %s changes none of 600 labs", w)
 		}
 	}
 }
