@@ -381,18 +381,28 @@ func (g *gen) port(i, b *iface) {
 	union(loopOf, i, b)
 	union(segOf, i, b)
 	if b.filtering && g.chance(0.85) {
-		i.set("vlan", g.portVLAN())
+		// A VLAN or an uplink matched by MAC keeps the bridge's default
+		// VLAN unless a switch names the open bug.
+		keep := (i.kind == "vlan" && !g.opt.Wild["vlan-port-host-unit"]) || (i.byMAC && !g.opt.Wild["mac-uplink-default-vlan"])
+		i.set("vlan", g.portVLAN(b, keep))
 	}
 }
 
-func (g *gen) portVLAN() *yaml.Node {
+// portVLAN writes a port's VLANs on bridge b; keep: the port keeps the
+// bridge's default PVID as its untagged VLAN.
+func (g *gen) portVLAN(b *iface, keep bool) *yaml.Node {
+	keep = keep && b.pvid != 0
 	if g.chance(0.45) {
 		g.form("port:access")
-		return g.mapping([]field{{"access", g.int(g.vid())}})
+		id := g.vid()
+		if keep {
+			id = b.pvid
+		}
+		return g.mapping([]field{{"access", g.int(id)}})
 	}
 	g.form("port:trunk")
 	var entries []*yaml.Node
-	for n := g.r.IntN(4); n > 0; n-- {
+	for n := g.r.IntN(4); n > 0 || (keep && len(entries) == 0); n-- {
 		if g.chance(0.3) {
 			from := g.vid()
 			to := min(from+g.r.IntN(20), 4094)
@@ -403,7 +413,7 @@ func (g *gen) portVLAN() *yaml.Node {
 		}
 	}
 	out := []field{}
-	if len(entries) == 0 || g.chance(0.35) {
+	if !keep && (len(entries) == 0 || g.chance(0.35)) {
 		g.form("port:native")
 		out = append(out, field{"native", g.int(g.vid())})
 	}
