@@ -30,6 +30,9 @@ else
   echo "!! not root: the networkd oracle and the boot tiers will be SKIPPED" >&2
 fi
 
+# Random labs (e2e/randlab_test.go, docs/testing.md): a fixed seed and a small budget here.
+export NETGEN_RANDSEED="${NETGEN_RANDSEED:-1}" NETGEN_RANDLABS="${NETGEN_RANDLABS:-25}" NETGEN_RANDLABS_QEMU="${NETGEN_RANDLABS_QEMU:-4}"
+
 echo "== go test (all tiers)" >&2
 go test -count=1 -timeout 75m ./...
 

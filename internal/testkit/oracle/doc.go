@@ -21,8 +21,8 @@
 // configuration after dropping root, so a file it cannot read shows up as
 // missing, as it would on a host) and waits, by default, until every
 // [NetDev] Name= of the .netdev files exists and every link is "settled"
-// (networkd admin state configured, unmanaged, failed or linger), then
-// captures `ip -d -j link show`, `ip -j addr show` and
+// (networkd admin state configured, unmanaged, failed or linger; and
+// stays so for Options.SettleFor), then captures `ip -d -j link show`, `ip -j addr show` and
 // /run/systemd/netif/links/*, stops networkd and tears everything down. A
 // netdev networkd reports it could not create ends the wait early (Status
 // "failed"). Links networkd keeps configuring (DHCP without a server) need

@@ -50,6 +50,14 @@ type Options struct {
 	// for instance) never settles: name the links to wait for then.
 	WaitFor []string
 
+	// SettleFor is how long every awaited link must stay settled before
+	// the state is captured (default 0: the first moment they all are).
+	// networkd 252 takes a configured link back to "configuring" for a
+	// moment when, say, its veth peer joins a bridge and it gains carrier:
+	// a lab whose links all looked settled was captured with one
+	// configuring in about 1 run of 30.
+	SettleFor time.Duration
+
 	// Inspect holds shell commands run inside the namespaces after the links
 	// settled, while networkd still runs (e.g. "bridge -j vlan show"); see
 	// Result.Inspect.
@@ -326,6 +334,7 @@ func run(ctx context.Context, opt Options, populate func(dst string) error) (*Re
 		"TIMEOUT_MS=" + strconv.FormatInt(opt.Timeout.Milliseconds(), 10),
 		"VENDOR=" + boolStr(opt.VendorFiles),
 		"WAITALL=" + boolStr(waitAll),
+		"STABLE_MS=" + strconv.FormatInt(opt.SettleFor.Milliseconds(), 10),
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout

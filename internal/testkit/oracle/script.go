@@ -7,7 +7,8 @@ package oracle
 //
 // Inputs (environment): WD (work directory shared with the Go side), NETDIR,
 // NETWORKD, LOGLEVEL, TIMEOUT_MS, VENDOR ("1" keeps vendor networkd files),
-// WAITALL ("1": also wait for every link that exists).
+// WAITALL ("1": also wait for every link that exists), STABLE_MS (how long
+// every awaited link must stay settled; 0: the first time they all are).
 // Files in WD: journal.sock (bound by the Go side), prepare.sh, waitfor
 // (lines "NAME" or "NAME:STATE,STATE"), failed (names of netdevs networkd
 // said it could not create, written by the Go side while the script waits),
@@ -102,10 +103,16 @@ alive() { # alive PID: running and not a zombie
 
 status=timeout
 start=$(date +%s%3N)
+since=
 while :; do
 	if ! alive "$NPID"; then status=exited; break; fi
-	if all_settled; then status=settled; break; fi
 	now=$(date +%s%3N)
+	if all_settled; then
+		[ -n "$since" ] || since=$now
+		[ $((now - since)) -ge "$STABLE_MS" ] && { status=settled; break; }
+	else
+		since=
+	fi
 	[ $((now - start)) -ge "$TIMEOUT_MS" ] && break
 	sleep 0.02
 done
