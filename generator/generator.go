@@ -540,9 +540,24 @@ func (g *gen) sysctls() {
 			}
 		}
 		names := byNS[name]
+		// Written in the order of their paths, not of the map's keys: the
+		// files must not depend on key order (two keys of one namespace,
+		// net.ipv4.ip_forward and net.ipv6.conf.all.forwarding, swapped
+		// places in the unit when the keys did).
+		var scs []Sysctl
+		var ifaces []string
 		for _, s := range ns.Sysctls {
 			path, iface := schema.SysctlPath(s.Key.Value, names)
-			sc := Sysctl{NS: name, Path: path, Value: s.Value.Value}
+			scs = append(scs, Sysctl{NS: name, Path: path, Value: s.Value.Value})
+			ifaces = append(ifaces, iface)
+		}
+		order := make([]int, len(scs))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(i, j int) bool { return scs[order[i]].Path < scs[order[j]].Path })
+		for _, i := range order {
+			sc, iface := scs[i], ifaces[i]
 			if iface == "" {
 				u := g.nsUnit(name)
 				u.Namespace.Sysctls = append(u.Namespace.Sysctls, sc)
