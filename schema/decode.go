@@ -808,8 +808,9 @@ func (d *decoder) veth(n *yaml.Node, path string) *Veth {
 		d.diags.Errorf(pos(n), path, "a veth is a list of two ends or a map {ends: [END, END], mtu: N}, not %s", kindName(n)).Hint = "write e.g. [netns1:p1, netns2:p2]"
 		return nil
 	}
-	if endsNode == nil || (endsNode.Kind == yaml.SequenceNode && len(ends) != 2) {
-		if endsNode != nil && endsNode.Kind == yaml.SequenceNode {
+	if endsNode == nil || endsNode.Kind != yaml.SequenceNode || len(ends) != 2 {
+		// `ends:` with no value is a veth without ends, not a valid one.
+		if endsNode != nil && (endsNode.Kind == yaml.SequenceNode || isNull(endsNode)) {
 			d.diags.Errorf(pos(endsNode), endsPath, "a veth has exactly two ends, this one has %d", len(ends))
 		}
 		return nil
