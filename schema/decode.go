@@ -269,15 +269,15 @@ var (
 	linkKeys      = []string{"mtu", "mac"}
 	l3Keys        = []string{"addresses", "gateway", "routes"}
 	portKeys      = []string{"bridge", "vlan"}
-	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks"})
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "pools"})
 	namespaceKeys = keys([]string{"loopback", "sysctl"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
-		"vlan-filtering", "default-pvid", "group-forward-mask"}, linkKeys, l3Keys)
+		"vlan-filtering", "default-pvid", "group-forward-mask", "pool"}, linkKeys, l3Keys)
 	routeKeys    = keys([]string{"to", "via", "metric"})
 	portVLANKeys = keys([]string{"access", "native", "trunk"})
-	vethMapKeys  = keys([]string{"ends", "mtu"})
+	vethMapKeys  = keys([]string{"ends", "mtu", "pool"})
 	endKeys      = keys([]string{"name", "external"}, l3Keys, portKeys, linkKeys)
-	vlanKeys     = keys([]string{"parent", "id", "name"}, l3Keys, portKeys, linkKeys)
+	vlanKeys     = keys([]string{"parent", "id", "name", "pool"}, l3Keys, portKeys, linkKeys)
 	tapKeys      = keys([]string{"name", "user", "group", "multi-queue"}, l3Keys, portKeys, linkKeys)
 	uplinkKeys   = keys([]string{"interface", "mac", "mtu", "addresses"}, portKeys)
 )
@@ -470,6 +470,8 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 			for i, c := range d.list(v, p, "uplinks") {
 				lab.Uplinks = append(lab.Uplinks, d.uplink(c, index(p, i)))
 			}
+		case "pools":
+			d.pools(v, p, lab)
 		default:
 			return false
 		}
@@ -564,6 +566,8 @@ func (d *decoder) bridge(e entry, path string) *Bridge {
 			}
 		case "group-forward-mask":
 			b.GroupForwardMask = d.int(v, p, "group-forward-mask")
+		case "pool":
+			b.Pool = d.str(v, p, "pool")
 		default:
 			return d.linkField(key, v, p, &b.Link) || d.l3Field(key, v, p, &b.L3)
 		}
@@ -587,6 +591,9 @@ func (d *decoder) linkField(key string, v *yaml.Node, p string, l *Link) bool {
 
 // l3Field decodes addresses, gateway and routes.
 func (d *decoder) l3Field(key string, v *yaml.Node, p string, l *L3) bool {
+	if d.autoField(key, v, l) {
+		return true
+	}
 	switch key {
 	case "addresses":
 		if v.Kind == yaml.ScalarNode && !isNull(v) {
@@ -795,6 +802,8 @@ func (d *decoder) veth(n *yaml.Node, path string) *Veth {
 				ends, endsPath, endsNode = d.list(e, p, "ends"), p, e
 			case "mtu":
 				v.MTU = d.int(e, p, "mtu")
+			case "pool":
+				v.Pool = d.str(e, p, "pool")
 			default:
 				return false
 			}
@@ -854,6 +863,8 @@ func (d *decoder) vlan(n *yaml.Node, path string) *VLAN {
 			v.ID = d.int(x, p, "id")
 		case "name":
 			v.Name = d.str(x, p, "name")
+		case "pool":
+			v.Pool = d.str(x, p, "pool")
 		default:
 			return d.l3Field(key, x, p, &v.L3) || d.portField(key, x, p, &v.Port) || d.linkField(key, x, p, &v.Link)
 		}

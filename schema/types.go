@@ -86,6 +86,8 @@ type Lab struct {
 	VLANs      []*VLAN
 	Taps       []*Tap
 	Uplinks    []*Uplink
+	// Pools are the address pools of automatic addressing (`pools:`).
+	Pools []*Pool
 }
 
 // Namespace is a named network namespace.
@@ -105,6 +107,10 @@ type L3 struct {
 	Addresses []Address
 	Gateway   IP
 	Routes    []Route
+	// Auto is `addresses: auto` and GatewayAuto `gateway: auto`: the
+	// allocator (package alloc) fills Addresses and Gateway before the lab
+	// is generated.
+	Auto, GatewayAuto Bool
 }
 
 // HasAny reports whether any layer-3 setting is present.
@@ -179,6 +185,9 @@ type Veth struct {
 	Pos  Pos
 	Ends [2]*End
 	MTU  Int
+	// Pool is the entry-level `pool:` of the map form: the cable's subnet
+	// and both ends' addresses come from it.
+	Pool Str
 }
 
 // VLAN is an 802.1Q sub-interface.
@@ -191,6 +200,8 @@ type VLAN struct {
 	L3
 	Port
 	Link
+	// Pool gives the sub-interface's segment a subnet (`pool:`).
+	Pool Str
 }
 
 // IfName is the sub-interface's name: the given one or PARENT.ID.
@@ -243,6 +254,8 @@ type Bridge struct {
 	GroupForwardMask Int
 	Link
 	L3
+	// Pool gives every segment the bridge switches a subnet (`pool:`).
+	Pool Str
 }
 
 // NS returns the bridge's namespace, "" for the host.

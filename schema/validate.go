@@ -63,6 +63,7 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	v.uplinks()
 	v.vlans()
 	v.loops()
+	v.pools()
 	return x
 }
 
