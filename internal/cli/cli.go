@@ -46,6 +46,7 @@ const usage = `netgen compiles a network lab (YAML) into systemd-networkd files 
 Usage:
   netgen build LAB [-o NETWORK_DIR] [--unit-dir UNIT_DIR] [--root ROOT] [--no-reload] [--dry-run] [--check]
   netgen validate LAB...
+  netgen expand LAB
   netgen down LAB [-o NETWORK_DIR] [--unit-dir UNIT_DIR] [--root ROOT] [--no-reload] [--dry-run]
   netgen version
 
@@ -72,6 +73,8 @@ func Main(args []string, st IO) int {
 		return validate(args[1:], st)
 	case "down":
 		return down(args[1:], st)
+	case "expand":
+		return expand(args[1:], st)
 	case "version", "--version", "-V":
 		fmt.Fprintf(st.Out, "netgen %s\n", Version)
 		return ExitOK
