@@ -671,5 +671,9 @@ func (e *expander) encodeAll(doc *yaml.Node) ([]byte, error) {
 		return nil, err
 	}
 	enc.Close()
-	return b.Bytes(), nil
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = unquoteRefs(l)
+	}
+	return []byte(strings.Join(lines, "\n")), nil
 }

@@ -143,3 +143,13 @@ veths:
 		t.Errorf("the route to the alias of the pool's range is gone:\n%s", out)
 	}
 }
+
+// TestExpandFlowLab: a lab written as one flow map is written again by the
+// encoder, references unquoted as the lab wrote them.
+func TestExpandFlowLab(t *testing.T) {
+	src := "{version: 1, pools: {p: {ipv4: 10.7.0.0/24, prefix: 31}}, namespaces: {a: {}, b: {}}, veths: [{ends: [a:x, b:x], pool: p}]}\n"
+	out := string(checkExpand(t, "flow.yml", []byte(src)))
+	if !strings.HasPrefix(out, "{version: 1, namespaces: {a: {}, b: {}}, veths: [{ends: [{name: a:x, addresses: [10.7.0.") {
+		t.Errorf("expanded:\n%s", out)
+	}
+}
