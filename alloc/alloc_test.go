@@ -414,3 +414,31 @@ func BenchmarkCompile1000(b *testing.B) {
 		}
 	})
 }
+
+// TestGatewayWithoutPools: `gateway: auto` needs no pool, only a router on
+// the segment; of several, the lowest address in the interface's subnet,
+// never the interface's own namespace, and per family.
+func TestGatewayWithoutPools(t *testing.T) {
+	res := compileLab(t, `
+version: 1
+namespaces:
+  r1: {sysctl: {net.ipv4.ip_forward: 1}}
+  r2: {sysctl: {net.ipv4.ip_forward: 1, net.ipv6.conf.all.forwarding: 1}}
+  h: {}
+bridges:
+  sw: {}
+veths:
+  - [{name: r1:lan, addresses: [10.5.0.3/24, "fd00:5::1/64"], gateway: auto}, {name: sw-r1, bridge: sw}]
+  - [{name: r2:lan, addresses: [10.5.0.7/24, "fd00:5::9/64"]}, {name: sw-r2, bridge: sw}]
+  - [{name: r2:other, addresses: [10.5.9.1/24]}, {name: sw-r2b, bridge: sw}]
+  - [{name: h:eth0, addresses: [10.5.0.100/24, "fd00:5::100/64"], gateway: auto}, {name: sw-h, bridge: sw}]
+`)
+	h := res.Alloc.Ifaces[schema.Key{NS: "h", If: "eth0"}]
+	// r1 forwards IPv4 only: its IPv6 address is no gateway.
+	if h.Gateway.String() != "10.5.0.3" || h.Default6.String() != "fd00:5::9" {
+		t.Errorf("h: gateway %s, IPv6 default %s; want 10.5.0.3 and fd00:5::9", h.Gateway, h.Default6)
+	}
+	if r1 := res.Alloc.Ifaces[schema.Key{NS: "r1", If: "lan"}]; r1.Gateway.String() != "10.5.0.7" {
+		t.Errorf("r1: gateway %s, want r2's 10.5.0.7 (not its own 10.5.0.3)", r1.Gateway)
+	}
+}
