@@ -78,3 +78,40 @@ func TestExpandErrors(t *testing.T) {
 		t.Errorf("stderr %q", r.stder)
 	}
 }
+
+// TestGrowPooledLab: a host added to a pooled LAN changes nothing that was
+// there: `build --check` of the grown lab lists the new host's files only,
+// so applying it live starts one unit and restarts none.
+func TestGrowPooledLab(t *testing.T) {
+	src, err := os.ReadFile("../../examples/pools.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, args := dirs(t)
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "pools.yml")
+	if err := os.WriteFile(lab, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := netgen(t, "", append([]string{"build", lab}, args...)...); r.code != ExitOK {
+		t.Fatalf("build: exit %d: %s", r.code, r.stder)
+	}
+	grown := strings.Replace(string(src), "  pc3: {}\n", "  pc3: {}\n  pc4: {}\n", 1) +
+		"  - [{name: pc4:eth0, addresses: auto, gateway: auto}, {name: lan1-pc4, bridge: lan1}]\n"
+	if err := os.WriteFile(lab, []byte(grown), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := netgen(t, "", append([]string{"build", lab, "--check"}, args...)...)
+	if r.code != ExitChanges {
+		t.Fatalf("build --check: exit %d, want %d: %s", r.code, ExitChanges, r.stder)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	for _, l := range lines {
+		if !strings.Contains(l, "pc4") {
+			t.Errorf("growing the lab by pc4 changes %q", l)
+		}
+	}
+	if len(lines) != 3 {
+		t.Errorf("want pc4's unit, its .network and its symlink, got:\n%s", r.stdout)
+	}
+}
