@@ -381,7 +381,7 @@ func (a *allocator) claims() {
 				if c.pos.Before(first.pos) {
 					c, other = other, c
 				}
-				a.d.Errorf(c.pos, "", "%s is on the same segment as %s, which takes its subnet from pool %q (line %d)", c.what, other.what, other.pool.name, other.pos.Line).Hint =
+				a.d.Errorf(c.pos, "%s is on the same segment as %s, which takes its subnet from pool %q (line %d)", c.what, other.what, other.pool.name, other.pos.Line).Hint =
 					"a segment has one subnet: give every pool: on it the same pool, or only one of them a pool"
 			}
 		}
@@ -431,7 +431,7 @@ func (a *allocator) members() {
 			continue
 		}
 		if s == nil {
-			a.d.Errorf(pos, "", "%s has `addresses: auto`, but no pool gives its segment a subnet", i.Key).Hint = a.noPoolHint(i, l)
+			a.d.Errorf(pos, "%s has `addresses: auto`, but no pool gives its segment a subnet", i.Key).Hint = a.noPoolHint(i, l)
 			continue
 		}
 		m := &member{i: i, l3: l3, id: i.Key.String(), pos: pos,
@@ -500,19 +500,19 @@ func (a *allocator) explicit(i *schema.Iface, s *segment, ad schema.Address) {
 	f := familyOf(ad.Prefix.Addr())
 	rng := p.p.Range(f.v6()).Prefix
 	if s == nil || s.pool != p {
-		a.d.Errorf(ad.Pos, "", "address %s of %s is inside pool %q (%s), which %s's segment does not take its subnet from", ad.Prefix, i.Key, p.name, rng, i.Key).Hint =
+		a.d.Errorf(ad.Pos, "address %s of %s is inside pool %q (%s), which %s's segment does not take its subnet from", ad.Prefix, i.Key, p.name, rng, i.Key).Hint =
 			fmt.Sprintf("a pool's range belongs to its segments: pick an address outside %s, or give the segment `pool: %s`", rng, p.name)
 		return
 	}
 	cut := p.p.Cut(f.v6())
 	if ad.Prefix.Bits() != cut {
-		a.d.Errorf(ad.Pos, "", "address %s is on a segment of pool %q, which cuts /%d subnets", ad.Prefix, p.name, cut).Hint =
+		a.d.Errorf(ad.Pos, "address %s is on a segment of pool %q, which cuts /%d subnets", ad.Prefix, p.name, cut).Hint =
 			fmt.Sprintf("write it as %s/%d, or outside %s", ad.Prefix.Addr(), cut, rng)
 		return
 	}
 	idx := indexOf(rng, cut, ad.Prefix.Addr())
 	if pn := &s.pins[f]; pn.set && pn.idx != idx {
-		a.d.Errorf(ad.Pos, "", "address %s puts the segment in subnet %s, but the address at line %d already put it in %s", ad.Prefix, ad.Prefix.Masked(), pn.pos.Line, subnetAt(rng, cut, pn.idx)).Hint =
+		a.d.Errorf(ad.Pos, "address %s puts the segment in subnet %s, but the address at line %d already put it in %s", ad.Prefix, ad.Prefix.Masked(), pn.pos.Line, subnetAt(rng, cut, pn.idx)).Hint =
 			"a segment has one subnet from its pool"
 		return
 	} else if !pn.set {
@@ -541,7 +541,7 @@ func (a *allocator) subnets(p *pool, f family) {
 		}
 		if pn := s.pins[f]; pn.set {
 			if other := taken[pn.idx]; other != nil {
-				a.d.Errorf(pn.pos, "", "subnet %s of pool %q is already the subnet of %s (line %d)", subnetAt(rng, cut, pn.idx), p.name, other.claims[0].what, other.pins[f].pos.Line).Hint =
+				a.d.Errorf(pn.pos, "subnet %s of pool %q is already the subnet of %s (line %d)", subnetAt(rng, cut, pn.idx), p.name, other.claims[0].what, other.pins[f].pos.Line).Hint =
 					"two segments cannot share a subnet of a pool"
 				continue
 			}
@@ -580,7 +580,7 @@ func (a *allocator) subnets(p *pool, f family) {
 		s.index[f], s.placed[f] = idx, true
 	}
 	if first != nil {
-		dg := a.d.Errorf(first.pos, "", "pool %q has no /%d subnet of %s left for %s", p.name, cut, rng, firstWhat)
+		dg := a.d.Errorf(first.pos, "pool %q has no /%d subnet of %s left for %s", p.name, cut, rng, firstWhat)
 		dg.Hint = fmt.Sprintf("widen %s, or cut smaller subnets: its %d subnets are taken", rng, len(taken))
 		if failed > 1 {
 			dg.Message += fmt.Sprintf(" (%d segments go without)", failed)
@@ -634,7 +634,7 @@ func (a *allocator) hosts(s *segment) {
 			}
 			slot, ok := probe(start, p.hosts, free)
 			if !ok {
-				a.d.Errorf(m.pos, "", "no address left in %s for %s: its %d addresses are taken", subnet, m.i.Key, p.hosts).Hint =
+				a.d.Errorf(m.pos, "no address left in %s for %s: its %d addresses are taken", subnet, m.i.Key, p.hosts).Hint =
 					fmt.Sprintf("give pool %q larger subnets (a shorter prefix)", p.name)
 				break
 			}
@@ -673,7 +673,7 @@ func (a *allocator) gateways() {
 		at := l3.GatewayAuto.Pos
 		if len(l3.Addresses) == 0 {
 			if !l3.Auto.Set { // an automatic address already has its own error
-				a.d.Errorf(at, "", "`gateway: auto` on %s needs an address on its segment", i.Key).Hint = "give it `addresses: auto` or addresses of its own"
+				a.d.Errorf(at, "`gateway: auto` on %s needs an address on its segment", i.Key).Hint = "give it `addresses: auto` or addresses of its own"
 			}
 			continue
 		}
@@ -712,11 +712,11 @@ func (a *allocator) gateways() {
 		case best[1].IsValid():
 			au.Gateway = best[1]
 		case len(routers) == 0:
-			a.d.Errorf(at, "", "`gateway: auto` on %s finds no router on its segment", i.Key).Hint =
+			a.d.Errorf(at, "`gateway: auto` on %s finds no router on its segment", i.Key).Hint =
 				"a router is a namespace that forwards (sysctl net.ipv4.ip_forward: 1 or net.ipv6.conf.all.forwarding: 1) with an address on the segment"
 			continue
 		default:
-			a.d.Errorf(at, "", "`gateway: auto` on %s finds no router address in its subnets", i.Key).Hint =
+			a.d.Errorf(at, "`gateway: auto` on %s finds no router address in its subnets", i.Key).Hint =
 				fmt.Sprintf("on the segment: %s; a router's address counts when it is in a subnet of %s and its namespace forwards its family", strings.Join(routers, ", "), i.Key)
 			continue
 		}

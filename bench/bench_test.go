@@ -193,7 +193,7 @@ func floorDir(b *testing.B) (string, []byte) {
 }
 
 func floorName(dir string, i int) string {
-	return filepath.Join(dir, "50-netgen-bench-vlan-eth"+strconv.Itoa(i)+".network")
+	return filepath.Join(dir, "50-netgen-bench_vlan-eth"+strconv.Itoa(i)+".network")
 }
 
 // BenchmarkFloorAtomicWrite: each file written beside its path and renamed

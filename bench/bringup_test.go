@@ -139,8 +139,8 @@ netgen build %s/lab.yml
 set -e
 if [ -e /etc/systemd/system/netgen-%[1]s.target ]; then
   systemctl stop netgen-%[1]s.target
-  rm -rf /etc/systemd/network/50-netgen-%[1]s-* /etc/systemd/network/.netgen-%[1]s.json \
-    /etc/systemd/system/netgen-%[1]s.target /etc/systemd/system/netgen-%[1]s-* \
+  rm -rf /etc/systemd/network/50-netgen-%[1]s_* /etc/systemd/network/.netgen-%[1]s.json \
+    /etc/systemd/system/netgen-%[1]s.target /etc/systemd/system/netgen-%[1]s_* \
     /etc/systemd/system/netgen-%[1]s.target.wants /etc/systemd/system/multi-user.target.wants/netgen-%[1]s.target
   systemctl daemon-reload
   systemctl reset-failed

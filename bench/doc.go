@@ -9,6 +9,7 @@
 //	bench/netplan.sh     # build, netgen vs netplan's generator
 //	bench/scale.sh       # 1k/5k/10k namespaces: time and peak RSS
 //	bench/bringup.sh     # bring-up under systemd-nspawn, vs ip -batch (root)
+//	bench/status.sh      # netgen status of 200 namespaces, vs ip -j (root)
 //
 // bench/labgen writes the synthetic labs (and their netplan and iproute2
 // equivalents), bench/cmd/pingall times "every namespace answers",

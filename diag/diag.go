@@ -1,7 +1,6 @@
 // Package diag is netgen's one diagnostic type: a problem in a lab file with
-// its position, the path of the offending value, a message and an optional
-// hint, rendered the way compilers do (FILE:LINE:COL: error: MESSAGE, the
-// source line, a caret).
+// its position, a message and an optional hint, rendered the way compilers
+// do (FILE:LINE:COL: error: MESSAGE, the source line, a caret).
 //
 // Every stage (decode, validate, generate) reports through a *List so that a
 // user sees every problem of a lab at once, sorted by position.
@@ -12,6 +11,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Severity says whether a diagnostic stops the build.
@@ -51,9 +51,7 @@ type Diagnostic struct {
 	Severity Severity
 	File     string
 	Pos      Pos
-	// Path names the value in the lab's structure, e.g. "veths[2].ends[0].name".
-	Path    string
-	Message string
+	Message  string
 	// Hint is a suggestion shown under the caret, e.g. `did you mean "stp"?`.
 	Hint string
 }
@@ -74,17 +72,21 @@ type List struct {
 }
 
 // Errorf records an error at pos.
-func (l *List) Errorf(pos Pos, path, format string, args ...any) *Diagnostic {
-	return l.add(Error, pos, path, fmt.Sprintf(format, args...))
+//
+// The second argument is not kept: the position already names the value,
+// and a path such as "veths[2].ends[0]" was shown nowhere. It stays only
+// while callers still pass it ("").
+func (l *List) Errorf(pos Pos, format string, args ...any) *Diagnostic {
+	return l.add(Error, pos, fmt.Sprintf(format, args...))
 }
 
-// Warnf records a warning at pos.
-func (l *List) Warnf(pos Pos, path, format string, args ...any) *Diagnostic {
-	return l.add(Warning, pos, path, fmt.Sprintf(format, args...))
+// Warnf records a warning at pos; see Errorf for the unused second argument.
+func (l *List) Warnf(pos Pos, format string, args ...any) *Diagnostic {
+	return l.add(Warning, pos, fmt.Sprintf(format, args...))
 }
 
-func (l *List) add(sev Severity, pos Pos, path, msg string) *Diagnostic {
-	l.Items = append(l.Items, Diagnostic{Severity: sev, File: l.File, Pos: pos, Path: path, Message: msg})
+func (l *List) add(sev Severity, pos Pos, msg string) *Diagnostic {
+	l.Items = append(l.Items, Diagnostic{Severity: sev, File: l.File, Pos: pos, Message: msg})
 	return &l.Items[len(l.Items)-1]
 }
 
@@ -98,9 +100,11 @@ func (l *List) HasErrors() bool {
 	return false
 }
 
-// Count returns the number of errors and warnings.
+// Count returns the number of errors and warnings that Render prints: a
+// diagnostic reported twice (an anchored value reached through two aliases
+// is decoded twice) counts once.
 func (l *List) Count() (errors, warnings int) {
-	for _, d := range l.Items {
+	for _, d := range l.Sorted() {
 		if d.Severity == Error {
 			errors++
 		} else {
@@ -149,7 +153,7 @@ func (l *List) Render(w io.Writer, src []byte) {
 			line := lines[d.Pos.Line-1]
 			gutter := fmt.Sprintf("%5d", d.Pos.Line)
 			pad := strings.Repeat(" ", len(gutter))
-			fmt.Fprintf(w, "%s | %s\n", gutter, expandTabs(line))
+			fmt.Fprintf(w, "%s | %s\n", gutter, printable(line))
 			fmt.Fprintf(w, "%s | %s^\n", pad, caretPad(d.Pos.Col))
 			if d.Hint != "" {
 				fmt.Fprintf(w, "%s = hint: %s\n", pad, d.Hint)
@@ -160,22 +164,86 @@ func (l *List) Render(w io.Writer, src []byte) {
 	}
 }
 
-// Lines splits a source into lines the way YAML counts them: "\r\n", "\r"
-// and "\n" all end a line.
+// Lines splits a source into lines the way yaml.v3 counts them: "\r\n",
+// "\r", "\n" and the Unicode breaks U+0085, U+2028 and U+2029 all end a
+// line.
 func Lines(src []byte) []string {
-	s := strings.ReplaceAll(string(src), "\r\n", "\n")
-	return strings.Split(strings.ReplaceAll(s, "\r", "\n"), "\n")
+	var out []string
+	start := 0
+	for i := 0; i < len(src); {
+		n := lineBreak(src[i:])
+		if n == 0 {
+			i++
+			continue
+		}
+		out = append(out, string(src[start:i]))
+		i += n
+		start = i
+	}
+	return append(out, string(src[start:]))
 }
 
-// expandTabs keeps the caret aligned: a tab in the source line is shown as one
-// space, exactly as caretPad counts it.
-func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", " ") }
+// lineBreak returns the length of the line break b starts with, or 0.
+func lineBreak(b []byte) int {
+	switch {
+	case b[0] == '\n':
+		return 1
+	case b[0] == '\r':
+		if len(b) > 1 && b[1] == '\n' {
+			return 2
+		}
+		return 1
+	case b[0] == 0xC2 && len(b) > 1 && b[1] == 0x85:
+		return 2
+	case b[0] == 0xE2 && len(b) > 2 && b[1] == 0x80 && (b[2] == 0xA8 || b[2] == 0xA9):
+		return 3
+	}
+	return 0
+}
+
+// printable is a source line as Render shows it: one column per rune, as
+// caretPad counts them. A tab is shown as one space; a control character or
+// a byte that is not UTF-8 as U+FFFD, so that a stray escape in a lab cannot
+// drive the user's terminal.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s { // a byte that is not UTF-8 comes out as RuneError
+		switch {
+		case r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0):
+			b.WriteRune(utf8.RuneError)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
 
 // caretPad returns the white space that puts a caret under column col:
 // yaml.v3 counts columns in runes, and expandTabs shows each rune in one
 // column.
 func caretPad(col int) string {
 	return strings.Repeat(" ", max(col-1, 0))
+}
+
+// DidYouMean is the hint for a word that is not one of candidates:
+// `did you mean "stp"?` when one is a likely typo of it, "" otherwise.
+func DidYouMean(word string, candidates []string) string {
+	if s := Suggest(word, candidates); s != "" {
+		return fmt.Sprintf("did you mean %q?", s)
+	}
+	return ""
 }
 
 // Suggest returns the candidate closest to word when it is close enough to be

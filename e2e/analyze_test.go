@@ -16,7 +16,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 	if _, err := exec.LookPath("systemd-analyze"); err != nil {
 		t.Skipf("SKIPPED: systemd-analyze is not installed: %v", err)
 	}
-	for _, path := range examplePaths(t) {
+	for _, path := range allLabPaths(t) {
 		res := compileExample(t, path)
 		dir := t.TempDir()
 		var units []string

@@ -10,29 +10,19 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/internal/compile"
 	"github.com/netgen-lab/netgen/internal/testkit/expect"
 	"github.com/netgen-lab/netgen/internal/testkit/oracle"
 	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
+	"github.com/netgen-lab/netgen/names"
 )
 
-// Reach is a lab's reachability matrix, NAME.reach.yml beside NAME.yml.
-type Reach struct {
-	// Setup are shell commands the test runs before checking (e.g. a veth
-	// standing in for an uplink NIC).
-	Setup  []string `yaml:"setup"`
-	Ping   []Probe  `yaml:"ping"`
-	NoPing []Probe  `yaml:"no-ping"`
-}
-
-// Probe is one ping: from a namespace (or "host") to an address.
-type Probe struct {
-	From string `yaml:"from"`
-	To   string `yaml:"to"`
-}
+// Reach and Probe are a lab's reachability matrix (NAME.reach.yml).
+type (
+	Reach = testlabs.Reach
+	Probe = testlabs.Probe
+)
 
 type bootLab struct {
 	Name  string // file name without .yml
@@ -46,7 +36,7 @@ type bootLab struct {
 func bootLabs(t *testing.T, keep func(p *generator.Plan) bool) []bootLab {
 	t.Helper()
 	var out []bootLab
-	for _, path := range append(examplePaths(t), testlabs.Labs(t, "testdata/labs")...) {
+	for _, path := range allLabPaths(t) {
 		lab := loadLab(t, path)
 		if keep(lab.Res.Plan) {
 			out = append(out, lab)
@@ -58,15 +48,8 @@ func bootLabs(t *testing.T, keep func(p *generator.Plan) bool) []bootLab {
 // loadLab compiles a lab and reads its reachability matrix.
 func loadLab(t *testing.T, path string) bootLab {
 	t.Helper()
-	lab := bootLab{Name: strings.TrimSuffix(filepath.Base(path), ".yml"), Path: path, Res: compileExample(t, path)}
-	src, err := os.ReadFile(strings.TrimSuffix(path, ".yml") + ".reach.yml")
-	if err != nil {
-		t.Fatalf("lab %s has no reachability matrix: %v", lab.Name, err)
-	}
-	if err := yaml.Unmarshal(src, &lab.Reach); err != nil {
-		t.Fatalf("%s.reach.yml: %v", lab.Name, err)
-	}
-	return lab
+	return bootLab{Name: strings.TrimSuffix(filepath.Base(path), ".yml"), Path: path, Res: compileExample(t, path),
+		Reach: testlabs.ReadReach(t, path)}
 }
 
 // netgenBinary builds the netgen command once, so that the boot tiers
@@ -92,6 +75,31 @@ func installLabs(t *testing.T, bin, root string, labs []bootLab) {
 		}
 		if stdout.Len() != 0 {
 			t.Errorf("netgen build %s wrote to standard output: %q", lab.Path, stdout.String())
+		}
+	}
+}
+
+// installNetgen puts a static netgen and the labs' files into an image, so
+// that tests run `netgen status` and `netgen test` inside the booted
+// system as a user does: /usr/local/bin/netgen, /root/labs/NAME.yml.
+func installNetgen(t *testing.T, root string, labs []bootLab) {
+	t.Helper()
+	build := exec.Command("go", "build", "-o", filepath.Join(root, "usr/local/bin/netgen"), "../cmd/netgen")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := filepath.Join(root, "root/labs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, lab := range labs {
+		src, err := os.ReadFile(lab.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, lab.Name+".yml"), src, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
@@ -283,17 +291,14 @@ func judge(tier string, labs []bootLab, rep report) []string {
 			bad("%s is %q, want active", p.Target, active[p.Target])
 		}
 		for _, l := range strings.Split(rep["failed"], "\n") {
-			if strings.Contains(l, "netgen-"+p.Lab) {
+			if mentionsUnit(l, p.Lab) {
 				bad("failed unit: %s", strings.TrimSpace(l))
 			}
 		}
-		for _, problem := range expect.Check(p, obs) {
+		for _, problem := range expect.Check(p, obs, vlans) {
 			bad("%s", problem)
 		}
 		for _, problem := range expect.Leaks(p, obs) {
-			bad("%s", problem)
-		}
-		for _, problem := range expect.CheckVLANs(p, vlans) {
 			bad("%s", problem)
 		}
 		for _, pr := range lab.Reach.Ping {
@@ -317,6 +322,13 @@ func judge(tier string, labs []bootLab, rep report) []string {
 	return out
 }
 
+// mentionsUnit reports whether text names one of lab's units or files
+// (netgen-LAB_..., 50-netgen-LAB_..., netgen-LAB.target), and no other
+// lab's ("fun" is not "fun-2").
+func mentionsUnit(text, lab string) bool {
+	return strings.Contains(text, names.UnitPrefix+lab+"_") || strings.Contains(text, names.Target(lab))
+}
+
 func nsLabel(ns string) string {
 	if ns == "" {
 		return "-"
@@ -328,7 +340,7 @@ func nsLabel(ns string) string {
 // about the lab: one of its files or units, or one of its host links as
 // networkd names them ("vmh1: ...").
 func mentionsLab(line string, p *generator.Plan) bool {
-	if strings.Contains(line, "netgen-"+p.Lab) {
+	if mentionsUnit(line, p.Lab) {
 		return true
 	}
 	if !strings.Contains(line, "systemd-networkd[") {

@@ -23,6 +23,13 @@ func examplePaths(t testing.TB) []string {
 	return testlabs.Labs(t, examplesDir)
 }
 
+// allLabPaths is every lab the tiers boot: the examples and the labs only
+// the tiers run (e2e/testdata/labs).
+func allLabPaths(t testing.TB) []string {
+	t.Helper()
+	return append(examplePaths(t), testlabs.Labs(t, "testdata/labs")...)
+}
+
 func compileExample(t testing.TB, path string) *compile.Result {
 	t.Helper()
 	src, err := os.ReadFile(path)

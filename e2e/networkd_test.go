@@ -12,6 +12,7 @@ import (
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/internal/testkit/expect"
 	"github.com/netgen-lab/netgen/internal/testkit/oracle"
+	"github.com/netgen-lab/netgen/names"
 	"github.com/netgen-lab/netgen/render"
 	"github.com/netgen-lab/netgen/schema"
 )
@@ -47,7 +48,7 @@ func TestNetworkdOracle(t *testing.T) {
 		t.Skipf("SKIPPED networkd oracle tier: %v", err)
 	}
 	vlanKernel := kernelHasVLANs(t)
-	for _, path := range examplePaths(t) {
+	for _, path := range allLabPaths(t) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yml")
 		t.Run(name, func(t *testing.T) {
 			res := compileExample(t, path)
@@ -82,7 +83,7 @@ func TestNetworkdOracle(t *testing.T) {
 				}
 				obs[ns] = links
 			}
-			for _, problem := range expect.Check(res.Plan, obs) {
+			for _, problem := range expect.Check(res.Plan, obs, nil) {
 				t.Errorf("lab %s: %s", name, problem)
 			}
 			for ns, links := range obs {
@@ -178,7 +179,7 @@ func dumpNamespaces(p *generator.Plan) []string {
 // unit: its Unmanaged= file) must get.
 func networkFile(p *generator.Plan, l *generator.Link) string {
 	if l.Owner != nil {
-		return render.Prefix + strings.TrimPrefix(strings.TrimSuffix(l.Owner.Name, ".service"), "netgen-") + ".network"
+		return names.UnmanagedFile(l.Owner.Name) + ".network"
 	}
 	return render.FileBase(p.Lab, l) + ".network"
 }

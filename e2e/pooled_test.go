@@ -201,7 +201,7 @@ func TestPooledLabOracle(t *testing.T) {
 		}
 		obs[ns] = links
 	}
-	for _, problem := range expect.Check(res.Plan, obs) {
+	for _, problem := range expect.Check(res.Plan, obs, nil) {
 		t.Errorf("lab pooled100: %s", problem)
 	}
 	answered := 0

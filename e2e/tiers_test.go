@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,6 +66,8 @@ func TestBootNspawn(t *testing.T) {
 	labs := bootLabs(t, func(p *generator.Plan) bool { return !needsVLANKernel(p) })
 	root := img.Copy(t)
 	installLabs(t, netgenBinary(t), root, labs)
+	installNetgen(t, root, labs)
+	gen := prepareGenmode(t, root)
 	// A catch-all .network, as distributions and cloud images ship, must
 	// grab none of the lab's links: it would give each one this address,
 	// which the link checks would see.
@@ -74,11 +77,25 @@ func TestBootNspawn(t *testing.T) {
 	}
 	c := testbed.BootNspawn(t, root)
 
-	rep := runCollector(t, c, labs)
-	failWith(t, judge("nspawn boot", labs, rep), rep)
+	// The generator's lab is judged with the others: no command was run
+	// for it.
+	booted := append(labs[:len(labs):len(labs)], gen)
+	rep := runCollector(t, c, booted)
+	failWith(t, judge("nspawn boot", booted, rep), rep)
 	if t.Failed() {
 		return
 	}
+	// netgen status and netgen test inside the booted system: every lab as
+	// the lab says, every ping it implies as it implies.
+	for _, lab := range labs {
+		if code, out, stderr := inContainer(t, c, "netgen status /root/labs/"+lab.Name+".yml"); code != 0 || !strings.Contains(out, "as the lab says (") {
+			t.Errorf("nspawn: netgen status %s: exit %d, want 0\n%s%s", lab.Name, code, out, stderr)
+		}
+		if code, out, stderr := inContainer(t, c, "netgen test /root/labs/"+lab.Name+".yml"); code != 0 || !strings.Contains(out, "checks passed") {
+			t.Errorf("nspawn: netgen test %s: exit %d, want 0\n%s%s", lab.Name, code, out, stderr)
+		}
+	}
+	checkGenmode(t, c, gen)
 
 	byName := map[string]bootLab{}
 	for _, l := range labs {
@@ -87,8 +104,8 @@ func TestBootNspawn(t *testing.T) {
 	// A namespace unit with link units (netns3 holds brx) and one whose
 	// veths end on a host bridge (guest1, on virbr14).
 	for _, u := range []struct{ lab, unit string }{
-		{"classic", "netgen-fun-ns-netns3.service"},
-		{"host-veth", "netgen-hostveth-ns-guest1.service"},
+		{"classic", "netgen-fun_ns-netns3.service"},
+		{"host-veth", "netgen-hostveth_ns-guest1.service"},
 	} {
 		if _, stderr, err := c.Exec("systemctl", "restart", u.unit); err != nil {
 			t.Fatalf("systemctl restart %s: %v\n%s", u.unit, err, stderr)
@@ -102,7 +119,7 @@ func TestBootNspawn(t *testing.T) {
 
 	// Stop guest1: its namespace and every link it owned disappear, host
 	// side included, while the rest of its lab keeps working.
-	unit := "netgen-hostveth-ns-guest1.service"
+	unit := "netgen-hostveth_ns-guest1.service"
 	if _, stderr, err := c.Exec("systemctl", "stop", unit); err != nil {
 		t.Fatalf("systemctl stop %s: %v\n%s", unit, err, stderr)
 	}
@@ -150,9 +167,63 @@ func TestBootQEMU(t *testing.T) {
 	}
 	root := img.Copy(t)
 	installLabs(t, netgenBinary(t), root, labs)
-	boots := testbed.RunQEMU(t, root, collector(labs), 2)
+	installNetgen(t, root, labs)
+	prepareKmsg(t, root)
+	boots := testbed.RunQEMU(t, root, collector(labs)+qemuTests(t, labs), 2)
 	for _, b := range boots {
 		rep := parseReport(b.Output)
 		failWith(t, judge("qemu boot "+strconv.Itoa(b.N), labs, rep), rep)
+		judgeTests(t, "qemu boot "+strconv.Itoa(b.N), labs, rep)
+		checkKmsg(t, "qemu boot "+strconv.Itoa(b.N), rep)
+	}
+}
+
+// movedPort is the port whose VLAN the QEMU tier moves by hand: red2's
+// access port on VLAN 10 of lab vlans goes to VLAN 20.
+const movedPort = "sw-red2"
+
+// qemuTests is the end of the QEMU check: `netgen status` and `netgen
+// test` on every lab (port VLANs, VLAN ids and a router's sysctl are read
+// only here: this host's kernel has none of them), then
+// red2 moved by hand from VLAN 10 to VLAN 20 and lab vlans tested again.
+func qemuTests(t *testing.T, labs []bootLab) string {
+	t.Helper()
+	var b strings.Builder
+	found := false
+	for _, lab := range labs {
+		fmt.Fprintf(&b, "echo '%snetgen-status %s'\nnetgen status /root/labs/%s.yml; echo \"rc=$?\"\n", marker, lab.Name, lab.Name)
+		fmt.Fprintf(&b, "echo '%snetgen-test %s'\nnetgen test /root/labs/%s.yml; echo \"rc=$?\"\n", marker, lab.Name, lab.Name)
+		if lab.Name == "vlans" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the QEMU tier moves a port of lab vlans, which is gone")
+	}
+	fmt.Fprintf(&b, "bridge vlan del dev %[1]s vid 10 && bridge vlan add dev %[1]s vid 20 pvid untagged\n", movedPort)
+	fmt.Fprintf(&b, "echo '%snetgen-test moved'\nnetgen test /root/labs/vlans.yml --timeout 5s; echo \"rc=$?\"\n", marker)
+	return b.String()
+}
+
+// judgeTests checks what qemuTests printed.
+func judgeTests(t *testing.T, tier string, labs []bootLab, rep report) {
+	t.Helper()
+	for _, lab := range labs {
+		if out := rep["netgen-status "+lab.Name]; !strings.Contains(out, "rc=0") || !strings.Contains(out, "as the lab says (") {
+			t.Errorf("%s: netgen status %s: want exit 0:\n%s", tier, lab.Name, out)
+		}
+		out := rep["netgen-test "+lab.Name]
+		if !strings.Contains(out, "rc=0") || !strings.Contains(out, "checks passed") {
+			t.Errorf("%s: netgen test %s: want exit 0:\n%s", tier, lab.Name, out)
+		}
+	}
+	// red2 (10.10.0.2) is now on VLAN 20: red1 and the router's VLAN 10
+	// lose it, and blue1 reaches it only through the router, which has no
+	// way to it either.
+	out := rep["netgen-test moved"]
+	for _, want := range []string{"rc=6", "FAIL red1 -> 10.10.0.2: must answer", "FAIL red2 -> 10.10.0.1: must answer", "FAIL router -> 10.10.0.2: must answer"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s: netgen test vlans after moving %s to VLAN 20: no %q in:\n%s", tier, movedPort, want, out)
+		}
 	}
 }

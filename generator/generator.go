@@ -8,11 +8,11 @@
 package generator
 
 import (
-	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
 
+	"github.com/netgen-lab/netgen/names"
 	"github.com/netgen-lab/netgen/schema"
 )
 
@@ -46,9 +46,9 @@ type Plan struct {
 	// Links are all links, in a deterministic order: host first, then by
 	// namespace, creation order within one owner.
 	Links []*Link
-	// Units are sorted by name; namespace units come before the link units
-	// that need them because "link" sorts after "ns" ... and ordering between
-	// them is explicit anyway (Requires/After).
+	// Units are sorted by name ("link" units sort before the "ns" units
+	// they need: the order between them is systemd's, from Requires= and
+	// After=, not this list's).
 	Units []*Unit
 	// Target groups the lab's units; "" when the lab has none.
 	Target string
@@ -128,6 +128,13 @@ type Link struct {
 // Label is how messages name the link: NS:NAME or NAME.
 func (l *Link) Label() string { return schema.Key{NS: l.NS, If: l.Name}.String() }
 
+// HasNetdev reports whether systemd-networkd creates the link from a
+// .netdev file: a host link networkd owns, except an uplink (it exists
+// already) and the second end of a veth (its peer's .netdev creates both).
+func (l *Link) HasNetdev() bool {
+	return l.Owner == nil && l.NS == "" && l.Kind != schema.KindUplink && (l.Kind != schema.KindVeth || l.Creator)
+}
+
 // BridgeOpts are the settings of a bridge. Zero pointers leave the kernel's
 // default.
 type BridgeOpts struct {
@@ -137,6 +144,11 @@ type BridgeOpts struct {
 	VLANFiltering                             bool
 	DefaultPVID                               *int // 0 means none
 	GroupForwardMask                          *int
+	// SelfVLANs are the VLANs the bridge device itself carries, tagged,
+	// for its own VLAN sub-interfaces (a router's SVIs) on a
+	// VLAN-filtering bridge: without them no frame of the VLAN reaches the
+	// sub-interface. Ascending.
+	SelfVLANs []int
 }
 
 // TapOpts are the settings of a tap device.
@@ -189,11 +201,8 @@ type gen struct {
 	pairs map[string]*Unit
 }
 
-// UnitPrefix is the common prefix of a lab's unit names.
-func UnitPrefix(lab string) string { return "netgen-" + lab }
-
 func (g *gen) nsUnit(ns string) *Unit {
-	name := fmt.Sprintf("%s-ns-%s.service", UnitPrefix(g.plan.Lab), ns)
+	name := names.NamespaceUnit(g.plan.Lab, ns)
 	if u, ok := g.units[name]; ok {
 		return u
 	}
@@ -210,14 +219,10 @@ func (g *gen) linkUnit(a, b string) *Unit {
 	if u, ok := g.pairs[pair]; ok {
 		return u
 	}
-	// "--" joins the two names. Names may contain "-" themselves, so two
-	// pairs can meet on one name ("a--b" with "c", "a" with "b--c"): the
-	// later pair gets a number. (":" would be unambiguous, but systemd's
+	// One unit per pair, named injectively (package names): every veth
+	// between a and b is in it. (":" would need no escaping, but systemd's
 	// [Install] handling rejects unit names that contain it.)
-	name := fmt.Sprintf("%s-link-%s--%s.service", UnitPrefix(g.plan.Lab), a, b)
-	for n := 2; g.units[name] != nil; n++ {
-		name = fmt.Sprintf("%s-link-%s--%s-%d.service", UnitPrefix(g.plan.Lab), a, b, n)
-	}
+	name := names.LinkUnit(g.plan.Lab, a, b)
 	u := &Unit{Name: name, Kind: LinkUnit, Namespaces: []string{a, b},
 		Requires: []string{g.nsUnit(a).Name, g.nsUnit(b).Name}}
 	g.units[name] = u
@@ -297,6 +302,10 @@ func (g *gen) build() {
 		l := g.newLink(v.Key(), schema.KindVLAN, parent.Owner)
 		l.Parent, l.VID = parent, v.ID.Value
 		parent.VLANs = append(parent.VLANs, l)
+		if b := parent.Bridge; b != nil && b.VLANFiltering {
+			b.SelfVLANs = append(b.SelfVLANs, l.VID)
+			sort.Ints(b.SelfVLANs)
+		}
 	}
 	g.configure()
 	g.hostUnit()
@@ -452,7 +461,7 @@ func (g *gen) hostUnit() {
 	if len(move) == 0 {
 		return
 	}
-	u := &Unit{Name: fmt.Sprintf("%s-host.service", UnitPrefix(g.plan.Lab)), Kind: HostUnit}
+	u := &Unit{Name: names.Unit(g.plan.Lab, names.KindHost, ""), Kind: HostUnit}
 	g.units[u.Name] = u
 	for _, l := range g.plan.Links {
 		if !move[l] {
@@ -476,18 +485,18 @@ func (b *BridgeOpts) pvid() int {
 // finish orders units and sysctls and records the target.
 func (g *gen) finish() {
 	g.bridgeWait()
-	names := make([]string, 0, len(g.units))
+	unitNames := make([]string, 0, len(g.units))
 	for n := range g.units {
-		names = append(names, n)
+		unitNames = append(unitNames, n)
 	}
-	sort.Strings(names)
-	for _, n := range names {
+	sort.Strings(unitNames)
+	for _, n := range unitNames {
 		u := g.units[n]
 		sort.Strings(u.HostBridges)
 		g.plan.Units = append(g.plan.Units, u)
 	}
 	if len(g.plan.Units) > 0 {
-		g.plan.Target = UnitPrefix(g.plan.Lab) + ".target"
+		g.plan.Target = names.Target(g.plan.Lab)
 	}
 	g.sysctls()
 }
@@ -513,7 +522,7 @@ func (g *gen) bridgeWait() {
 		return
 	}
 	sort.Strings(bridges)
-	w := &Unit{Name: UnitPrefix(g.plan.Lab) + "-bridges.service", Kind: BridgeWaitUnit, HostBridges: bridges}
+	w := &Unit{Name: names.Unit(g.plan.Lab, names.KindBridges, ""), Kind: BridgeWaitUnit, HostBridges: bridges}
 	g.units[w.Name] = w
 	for _, u := range users {
 		u.Wait = w
@@ -540,24 +549,20 @@ func (g *gen) sysctls() {
 			}
 		}
 		names := byNS[name]
-		// Written in the order of their paths, not of the map's keys: the
-		// files must not depend on key order (two keys of one namespace,
-		// net.ipv4.ip_forward and net.ipv6.conf.all.forwarding, swapped
-		// places in the unit when the keys did).
-		var scs []Sysctl
-		var ifaces []string
+		type entry struct {
+			sc    Sysctl
+			iface string
+		}
+		list := make([]entry, 0, len(ns.Sysctls))
 		for _, s := range ns.Sysctls {
 			path, iface := schema.SysctlPath(s.Key.Value, names)
-			scs = append(scs, Sysctl{NS: name, Path: path, Value: s.Value.Value})
-			ifaces = append(ifaces, iface)
+			list = append(list, entry{Sysctl{NS: name, Path: path, Value: s.Value.Value}, iface})
 		}
-		order := make([]int, len(scs))
-		for i := range order {
-			order[i] = i
-		}
-		sort.SliceStable(order, func(i, j int) bool { return scs[order[i]].Path < scs[order[j]].Path })
-		for _, i := range order {
-			sc, iface := scs[i], ifaces[i]
+		// The lab's key order must not show in the output, and the order
+		// matters to the kernel (see schema.SysctlLess).
+		sort.SliceStable(list, func(i, j int) bool { return schema.SysctlLess(list[i].sc.Path, list[j].sc.Path) })
+		for _, e := range list {
+			sc, iface := e.sc, e.iface
 			if iface == "" {
 				u := g.nsUnit(name)
 				u.Namespace.Sysctls = append(u.Namespace.Sysctls, sc)

@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 	"strings"
 
@@ -51,7 +50,7 @@ func (r *renderer) unit(u *generator.Unit) {
 	unitSec.add("PartOf", strings.Join(partOf, " "))
 	unitSec.add("Before", p.Target)
 
-	lines := script(u)
+	lines := buildScript(u).lines()
 	svc := newSection("Service")
 	svc.add("Type", "oneshot").
 		add("RemainAfterExit", "yes").
@@ -149,62 +148,20 @@ var joinedFunc = []string{
 	"}",
 }
 
-// waitLine waits for the unit's host bridges: nothing to do when networkd
-// has configured them already (the BridgeWaitUnit ran first), else, as
-// after a bridge was re-created, systemd-networkd-wait-online.
-func waitLine(bridges []string) string {
-	var checks []string
-	args := ""
-	for _, b := range bridges {
-		checks = append(checks, "configured "+b)
-		args += " -i " + b + ":no-carrier"
-	}
-	return strings.Join(checks, " && ") + " || " + WaitOnline + " -q --timeout=120" + args
-}
-
-// script is the unit's shell script, one line per element. No line is
-// empty: an empty StandardInputText= would reset the text.
-func script(u *generator.Unit) []string {
-	s := make([]string, 0, 32+4*len(u.Links))
-	add := func(lines ...string) { s = append(s, lines...) }
-	add(fmt.Sprintf("# %s: \"start\" builds from nothing, \"stop\" removes everything.", u.Name))
-	if len(u.HostBridges) > 0 {
-		add(configuredFunc...)
-	}
-	for ns, ports := range joinedPorts(u) {
-		if _, l3 := configSplit(u, ns); len(ports) > 0 && len(l3) > 0 {
-			add(joinedFunc...)
+// buildScript is the unit's script as a model (script.go): "down" deletes
+// what the unit creates, "up" creates it.
+func buildScript(u *generator.Unit) *script {
+	s := &script{unit: u.Name, configured: len(u.HostBridges) > 0}
+	joins := joinedPorts(u)
+	for ns, ports := range joins {
+		if _, l3 := configSteps(u, ns); len(ports) > 0 && len(l3) > 0 {
+			s.joined = true
 			break
 		}
 	}
-	add("down() {")
-	add(downLines(u)...)
-	add(":", "}", "up() {")
-	add(upLines(u)...)
-	add(":", "}")
-	add(`case "$1" in`, "start) down; up ;;", "stop) down ;;", `*) echo "usage: start|stop" >&2; exit 2 ;;`, "esac")
+	s.down = downStmts(u)
+	s.up = upStmts(u, joins)
 	return s
-}
-
-// batch feeds commands to one `ip`/`bridge` process. ns "" is the host.
-func batch(tool, ns string, force bool, cmds []string) []string {
-	if len(cmds) == 0 {
-		return nil
-	}
-	head := tool
-	if ns != "" {
-		head += " -n " + ns
-	}
-	if force {
-		head += " -force"
-	}
-	head += " -batch - <<'EOF'"
-	if force {
-		// Teardown: a link that is already gone is not an error.
-		head += " 2>/dev/null || :"
-	}
-	out := append([]string{head}, cmds...)
-	return append(out, "EOF")
 }
 
 // namespaces returns the namespaces a unit works in, host ("") first when
@@ -225,97 +182,79 @@ func namespaces(u *generator.Unit) []string {
 	return out
 }
 
-func netnsPath(ns string) string { return "/run/netns/" + ns }
-
-// downLines delete what the unit created even when a process still pins the
-// namespace (then deleting the namespace alone would leave its veths, and
-// their host ends, alive). Every step is guarded by a test of the shell's
-// own, so that a first start, with nothing to delete, runs no process:
-// at boot, every unit of the lab starts at once.
-func downLines(u *generator.Unit) []string {
-	var out []string
+// downStmts delete what the unit created even when a process still pins
+// the namespace (then deleting the namespace alone would leave its veths,
+// and their host ends, alive). Every step is guarded by a test of the
+// shell's own, so that a first start, with nothing to delete, runs no
+// process: at boot, every unit of the lab starts at once.
+func downStmts(u *generator.Unit) []stmt {
+	var out []stmt
 	for _, ns := range namespaces(u) {
-		var cmds, names []string
+		var steps []step
+		var names []string
 		for _, l := range u.Links {
 			if l.NS != ns {
 				continue
 			}
 			switch {
 			case (l.Kind == schema.KindVeth && l.Creator) || l.Kind == schema.KindBridge || l.Kind == schema.KindTap:
-				cmds = append(cmds, "link delete dev "+l.Name)
+				steps = append(steps, deleteLink{l.Name})
 				names = append(names, l.Name)
 			case l.Kind == schema.KindUplink && l.Master != nil:
 				// Not ours to delete: only take it off the bridge.
-				cmds = append(cmds, "link set dev "+l.Name+" nomaster")
+				steps = append(steps, unsetMaster{l.Name})
+				names = append(names, l.Name)
+			case l.Kind == schema.KindVLAN && l.Parent.Kind == schema.KindUplink:
+				// Other VLANs die with the parent the unit deletes; an
+				// uplink stays, and so would its VLAN: the next start
+				// would fail to create it again ("File exists").
+				steps = append(steps, deleteLink{l.Name})
 				names = append(names, l.Name)
 			}
 		}
-		b := batch("ip", ns, true, cmds)
+		del := batch{tool: "ip", ns: ns, force: true, steps: steps}
 		if ns == "" {
-			if len(b) > 0 {
-				out = append(out, anyLinkLines(names)...)
-				out = append(out, b...)
-				out = append(out, "fi")
+			if len(steps) > 0 {
+				out = append(out, ifAnyLink{names: names, body: []stmt{del}})
 			}
 			continue
 		}
 		nsUnit := u.Kind == generator.NamespaceUnit && ns == u.Namespaces[0]
-		if len(b) == 0 && !nsUnit {
+		if len(steps) == 0 && !nsUnit {
 			continue
 		}
-		out = append(out, fmt.Sprintf("if [ -e %s ]; then", netnsPath(ns)))
-		out = append(out, b...)
+		body := []stmt{del}
 		if nsUnit {
-			out = append(out, fmt.Sprintf("ip netns delete %s 2>/dev/null || rm -f %s", ns, netnsPath(ns)))
+			body = append(body, deleteNetns{ns})
 		}
-		out = append(out, "fi")
+		out = append(out, ifNetns{ns: ns, body: body})
 	}
 	return out
 }
 
-// anyLinkLines open an `if` that holds when any of the host links exists
-// (sysfs lists the links of the namespace it was mounted in: the host's,
-// where units run). One line while it stays short, else one test a line.
-func anyLinkLines(names []string) []string {
-	var tests []string
-	n := 0
-	for _, name := range names {
-		t := "[ -e /sys/class/net/" + name + " ]"
-		tests = append(tests, t)
-		n += len(t) + 4
-	}
-	if n <= maxMatchLine {
-		return []string{"if " + strings.Join(tests, " || ") + "; then"}
-	}
-	out := []string{"found="}
-	for _, t := range tests {
-		out = append(out, t+" && found=1 || :")
-	}
-	return append(out, `if [ -n "$found" ]; then`)
-}
-
-func upLines(u *generator.Unit) []string {
-	var out []string
+// upStmts create the unit's namespace and links, one `ip -batch` per
+// namespace, then set port VLANs and per-interface sysctls.
+func upStmts(u *generator.Unit, joins map[string][]string) []stmt {
+	var out []stmt
 	// batches[ns] runs first; when the namespace's ends wait for their
 	// host bridge ports to join (see joinedPorts), its addresses and
 	// routes go to a second batch, l3[ns], after the wait.
-	batches := map[string][]string{}
-	l3 := map[string][]string{}
-	joins := joinedPorts(u)
+	batches := map[string][]step{}
+	l3 := map[string][]step{}
 	for _, ns := range namespaces(u) {
-		var cmds []string
+		var steps []step
 		if u.Kind == generator.NamespaceUnit && ns == u.Namespaces[0] && u.Namespace.Loopback {
-			cmds = append(cmds, "link set dev lo up")
+			steps = append(steps, setUp{"lo"})
 		}
-		cmds = append(cmds, createCmds(u, ns)...)
-		links, addrs := configSplit(u, ns)
-		cmds = append(cmds, links...)
+		steps = append(steps, createSteps(u, ns)...)
+		links, addrs := configSteps(u, ns)
+		steps = append(steps, links...)
 		if len(joins[ns]) > 0 && len(addrs) > 0 {
 			l3[ns] = addrs
 		} else {
-			cmds = append(cmds, addrs...)
+			steps = append(steps, addrs...)
 		}
-		batches[ns] = cmds
+		batches[ns] = steps
 	}
 	if u.Kind == generator.NamespaceUnit {
 		ns := u.Namespace
@@ -323,46 +262,34 @@ func upLines(u *generator.Unit) []string {
 			// `ip -batch` creates the namespace too, and goes back to the
 			// host's before the next line: one process less. Namespace-wide
 			// sysctls must come between the two, so then it stays apart.
-			batches[""] = append([]string{"netns add " + ns.Name}, batches[""]...)
+			batches[""] = append([]step{createNamespace{ns.Name}}, batches[""]...)
 		} else {
-			out = append(out, "ip netns add "+ns.Name)
-			out = append(out, sysctlLines(ns.Name, ns.Sysctls)...)
+			out = append(out, addNetns{ns.Name}, setSysctls{ns.Name, ns.Sysctls})
 		}
 	}
 	if len(u.HostBridges) > 0 {
-		out = append(out, waitLine(u.HostBridges))
+		out = append(out, waitForBridges{u.HostBridges})
 	}
 	for _, ns := range namespaces(u) {
-		out = append(out, batch("ip", ns, false, batches[ns])...)
+		out = append(out, batch{tool: "ip", ns: ns, steps: batches[ns]})
 		if len(l3[ns]) > 0 {
 			for _, port := range joins[ns] {
-				out = append(out, "joined "+port)
+				out = append(out, waitForPort{port})
 			}
-			out = append(out, batch("ip", ns, false, l3[ns])...)
+			out = append(out, batch{tool: "ip", ns: ns, steps: l3[ns]})
 		}
 	}
 	for _, ns := range namespaces(u) {
-		out = append(out, batch("bridge", ns, false, bridgeVLANCmds(u, ns))...)
+		out = append(out, batch{tool: "bridge", ns: ns, steps: bridgeVLANSteps(u, ns)})
 	}
 	byNS := map[string][]generator.Sysctl{}
 	for _, s := range u.Sysctls {
 		byNS[s.NS] = append(byNS[s.NS], s)
 	}
 	for _, ns := range namespaces(u) {
-		out = append(out, sysctlLines(ns, byNS[ns])...)
+		out = append(out, setSysctls{ns, byNS[ns]})
 	}
 	return out
-}
-
-func sysctlLines(ns string, list []generator.Sysctl) []string {
-	if len(list) == 0 {
-		return nil
-	}
-	var parts []string
-	for _, s := range list {
-		parts = append(parts, fmt.Sprintf("echo %s >/proc/sys/%s", s.Value, s.Path))
-	}
-	return []string{fmt.Sprintf("ip netns exec %s sh -ec '%s'", ns, strings.Join(parts, "; "))}
 }
 
 // createdIn is the namespace whose `ip` creates the link: a veth's
@@ -374,153 +301,82 @@ func createdIn(l *generator.Link) (string, bool) {
 	return l.NS, true
 }
 
-func linkParams(l *generator.Link) string {
-	s := ""
-	if l.MTU != 0 {
-		s += fmt.Sprintf(" mtu %d", l.MTU)
-	}
-	if l.MAC != "" {
-		s += " address " + l.MAC
-	}
-	return s
-}
-
-func createCmds(u *generator.Unit, ns string) []string {
-	var cmds []string
+// createSteps create the unit's links in ns, in the plan's order (bridges,
+// taps, veths, then VLANs after their parents).
+func createSteps(u *generator.Unit, ns string) []step {
+	var steps []step
 	for _, l := range u.Links {
 		if cns, ok := createdIn(l); !ok || cns != ns {
 			continue
 		}
 		switch l.Kind {
 		case schema.KindBridge:
-			cmds = append(cmds, fmt.Sprintf("link add name %s%s type bridge%s", l.Name, linkParams(l), bridgeParams(l.Bridge)))
+			steps = append(steps, addBridge{name: l.Name, mtu: bridgeCreateMTU(l.MTU), mac: l.MAC, opts: l.Bridge})
+			if l.MTU != 0 {
+				steps = append(steps, setBridgeMTU{l.Name, l.MTU})
+			}
 		case schema.KindTap:
-			c := fmt.Sprintf("tuntap add dev %s mode tap", l.Name)
-			if l.Tap.User != "" {
-				c += " user " + l.Tap.User
-			}
-			if l.Tap.Group != "" {
-				c += " group " + l.Tap.Group
-			}
-			if l.Tap.MultiQueue {
-				c += " multi_queue"
-			}
-			cmds = append(cmds, c)
+			steps = append(steps, addTap{name: l.Name, tap: l.Tap})
 		case schema.KindVeth:
-			peer := l.Peer
-			c := fmt.Sprintf("link add name %s%s type veth peer name %s%s", l.Name, linkParams(l), peer.Name, linkParams(peer))
-			if peer.NS != l.NS {
-				c += " netns " + peer.NS
-			}
-			cmds = append(cmds, c)
+			steps = append(steps, addVeth{end: l, peer: l.Peer})
 		case schema.KindVLAN:
-			cmds = append(cmds, fmt.Sprintf("link add link %s name %s%s type vlan id %d", l.Parent.Name, l.Name, linkParams(l), l.VID))
+			steps = append(steps, addVLAN{l})
 		}
 	}
-	return cmds
+	return steps
 }
 
-// bridgeParams are the `ip link add ... type bridge` options; timers are
-// given to ip in hundredths of a second.
-func bridgeParams(b *generator.BridgeOpts) string {
-	s := fmt.Sprintf(" stp_state %d", map[bool]int{false: 0, true: 1}[b.STP])
-	cs := func(name string, p *int) {
-		if p != nil {
-			s += fmt.Sprintf(" %s %d", name, *p*100)
-		}
-	}
-	if b.Priority != nil {
-		s += fmt.Sprintf(" priority %d", *b.Priority)
-	}
-	cs("forward_delay", b.ForwardDelay)
-	cs("hello_time", b.HelloTime)
-	cs("max_age", b.MaxAge)
-	cs("ageing_time", b.AgeingTime)
-	if b.VLANFiltering {
-		s += " vlan_filtering 1"
-		if b.DefaultPVID != nil {
-			s += fmt.Sprintf(" vlan_default_pvid %d", *b.DefaultPVID)
-		}
-	}
-	if b.GroupForwardMask != nil {
-		s += fmt.Sprintf(" group_fwd_mask %d", *b.GroupForwardMask)
-	}
-	return s
-}
-
-// configSplit configures the unit's links in ns in two parts: links
+// configSteps configure the unit's links in ns in two parts: links
 // (masters, link-local mode, up), and addresses then routes (a route needs
 // its addresses). Usually both go into one batch.
-func configSplit(u *generator.Unit, ns string) (links, l3 []string) {
-	var cmds, addrs, routes []string
+func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
+	var addrs, routes []step
 	for _, l := range u.Links {
 		if l.NS != ns {
 			continue
 		}
 		if (l.Kind == schema.KindTap || l.Kind == schema.KindUplink) && (l.MTU != 0 || l.MAC != "") {
-			cmds = append(cmds, "link set dev "+l.Name+linkParams(l))
+			links = append(links, setLink{dev: l.Name, mtu: l.MTU, mac: l.MAC})
 		}
 		if l.Master != nil {
-			cmds = append(cmds, fmt.Sprintf("link set dev %s master %s", l.Name, l.Master.Name))
+			links = append(links, setMaster{l.Name, l.Master.Name})
 		}
 		if !l.LinkLocal {
-			cmds = append(cmds, fmt.Sprintf("link set dev %s addrgenmode none", l.Name))
+			links = append(links, noLinkLocal{l.Name})
 		}
-		cmds = append(cmds, fmt.Sprintf("link set dev %s up", l.Name))
+		links = append(links, setUp{l.Name})
 		for _, a := range l.Addresses {
-			addrs = append(addrs, addressCmd(l.Name, a))
+			addrs = append(addrs, addAddress{l.Name, a})
 		}
 		for _, rt := range l.Routes {
-			c := "route add " + rt.To.String()
-			if rt.Via.IsValid() {
-				c += " via " + rt.Via.String()
-			}
-			c += " dev " + l.Name
-			if rt.Metric != 0 {
-				c += fmt.Sprintf(" metric %d", rt.Metric)
-			}
-			if rt.OnLink {
-				c += " onlink"
-			}
-			routes = append(routes, c)
+			routes = append(routes, addRoute{l.Name, rt})
 		}
 	}
-	return cmds, append(addrs, routes...)
+	return links, append(addrs, routes...)
 }
 
-// addressCmd adds an address the way networkd would: with its IPv4
-// broadcast address, and IPv6 without duplicate address detection (the
-// lab's addresses are planned; DAD would only delay the first ping).
-func addressCmd(dev string, a netip.Prefix) string {
-	c := fmt.Sprintf("address add %s dev %s", a, dev)
-	if a.Addr().Is4() && a.Bits() < 31 {
-		c += " broadcast +"
-	}
-	if a.Addr().Is6() {
-		c += " nodad"
-	}
-	return c
-}
-
-func bridgeVLANCmds(u *generator.Unit, ns string) []string {
-	var cmds []string
+// bridgeVLANSteps set the VLANs of the unit's bridges (for their own VLAN
+// sub-interfaces) and bridge ports in ns.
+func bridgeVLANSteps(u *generator.Unit, ns string) []step {
+	var steps []step
 	for _, l := range u.Links {
-		if l.NS != ns || l.PortVLANs == nil {
+		if l.NS != ns {
+			continue
+		}
+		if l.Bridge != nil {
+			for _, vid := range l.Bridge.SelfVLANs {
+				steps = append(steps, addSelfVLAN{l.Name, vid})
+			}
+		}
+		if l.PortVLANs == nil {
 			continue
 		}
 		for _, e := range l.PortVLANs.Entries {
-			c := fmt.Sprintf("vlan add dev %s vid %s", l.Name, vidString(e))
-			if e.PVID {
-				c += " pvid"
-			}
-			if e.Untagged {
-				c += " untagged"
-			}
-			cmds = append(cmds, c)
+			steps = append(steps, addPortVLAN{l.Name, e})
 		}
 		if d := l.PortVLANs.DeleteDefault; d != 0 {
-			cmds = append(cmds, fmt.Sprintf("vlan del dev %s vid %d", l.Name, d))
+			steps = append(steps, delPortVLAN{l.Name, d})
 		}
 	}
-	return cmds
+	return steps
 }

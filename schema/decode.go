@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,33 +41,39 @@ func Decode(file string, src []byte) (*Lab, *diag.List) {
 		}
 	}()
 
+	if bytes.HasPrefix(src, []byte{0xFF, 0xFE}) || bytes.HasPrefix(src, []byte{0xFE, 0xFF}) {
+		// yaml.v3 would decode it, but every position and source line
+		// netgen shows counts UTF-8 bytes.
+		d.errorf(Pos{Line: 1, Col: 1}, "the lab is UTF-16 text").Hint = "netgen reads UTF-8: save the lab as UTF-8"
+		return lab, d.diags
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
-			d.diags.Errorf(Pos{Line: 1, Col: 1}, "", "the lab is empty").Hint = "a lab starts with `version: 1`"
+			d.errorf(Pos{Line: 1, Col: 1}, "the lab is empty").Hint = "a lab starts with `version: 1`"
 		} else {
-			d.syntaxError(err)
+			d.syntaxError(err, src)
 		}
 		return lab, d.diags
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		d.diags.Errorf(pos(&extra), "", "a lab file holds one YAML document; this is a second one").Hint = "remove the `---` line or split the labs into separate files"
+		d.errorf(pos(&extra), "a lab file holds one YAML document; this is a second one").Hint = "remove the `---` line or split the labs into separate files"
 	} else if !errors.Is(err, io.EOF) {
-		d.syntaxError(err)
+		d.syntaxError(err, src)
 	}
 
 	doc := &root
 	if doc.Kind == yaml.DocumentNode {
 		if len(doc.Content) == 0 {
-			d.diags.Errorf(Pos{Line: 1, Col: 1}, "", "the lab is empty").Hint = "a lab starts with `version: 1`"
+			d.errorf(Pos{Line: 1, Col: 1}, "the lab is empty").Hint = "a lab starts with `version: 1`"
 			return lab, d.diags
 		}
 		doc = doc.Content[0]
 	}
 	if isNull(doc) {
-		d.diags.Errorf(pos(doc), "", "the lab is empty").Hint = "a lab starts with `version: 1`"
+		d.errorf(pos(doc), "the lab is empty").Hint = "a lab starts with `version: 1`"
 		return lab, d.diags
 	}
 	d.lab(doc, lab)
@@ -90,32 +96,9 @@ type decoder struct {
 	tooMany bool
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns a yaml.v3 parse error into a positioned diagnostic
-// without the library's prefix.
-func (d *decoder) syntaxError(err error) {
-	msg := err.Error()
-	p := Pos{Line: 1, Col: 1}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	friendly := map[string]string{
-		"mapping values are not allowed in this context": "a `key: value` where no mapping can start (check the indentation, or quote a value that contains \": \")",
-		"did not find expected key":                      "the indentation does not line up with the keys above",
-		"found character that cannot start any token":    "a character that cannot start a value here (YAML does not allow tabs for indentation)",
-		"did not find expected '-' indicator":            "a list item is indented differently from the items before it",
-	}
-	for k, v := range friendly {
-		if strings.HasPrefix(msg, k) {
-			msg = v
-			break
-		}
-	}
-	d.diags.Errorf(p, "", "invalid YAML: %s", msg)
+// errorf records an error at p.
+func (d *decoder) errorf(p Pos, format string, args ...any) *diag.Diagnostic {
+	return d.diags.Errorf(p, format, args...)
 }
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -142,7 +125,7 @@ func (d *decoder) expand(n *yaml.Node) *yaml.Node {
 	if d.aliases > maxAliases {
 		if !d.tooMany {
 			d.tooMany = true
-			d.diags.Errorf(pos(n), "", "the lab expands more than %d aliases (*name): nested anchors multiply", maxAliases).Hint = "write the repeated settings out, or anchor smaller pieces"
+			d.errorf(pos(n), "the lab expands more than %d aliases (*name): nested anchors multiply", maxAliases).Hint = "write the repeated settings out, or anchor smaller pieces"
 		}
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
 	}
@@ -161,7 +144,7 @@ func kindName(n *yaml.Node) string {
 		case "!!null":
 			return "nothing"
 		case "!!int", "!!float":
-			return "a number"
+			return "the number " + n.Value
 		case "!!bool":
 			return "true/false"
 		}
@@ -180,7 +163,7 @@ type entry struct {
 
 // entries returns the key/value pairs of a mapping, with merge keys (<<)
 // expanded, reporting duplicate keys and non-string keys.
-func (d *decoder) entries(n *yaml.Node, path string) []entry {
+func (d *decoder) entries(n *yaml.Node) []entry {
 	out := make([]entry, 0, len(n.Content)/2)
 	// Most mappings are an object's few settings: a map for them cost more
 	// than the search it saves. Big ones (namespaces, bridges) get a map.
@@ -208,26 +191,33 @@ func (d *decoder) entries(n *yaml.Node, path string) []entry {
 	}
 	var merged []entry
 	for i := 0; i+1 < len(n.Content) && !d.tooMany; i += 2 {
-		k, v := resolve(n.Content[i]), d.expand(n.Content[i+1])
+		// A key may be an alias (*name): its position is where the alias
+		// is written, the place to fix, not the anchor it repeats.
+		kn := n.Content[i]
+		k, v, kpos := resolve(kn), d.expand(n.Content[i+1]), pos(kn)
 		if k.Kind != yaml.ScalarNode || isNull(k) {
-			d.diags.Errorf(pos(k), path, "a key must be a plain name, not %s", kindName(k))
+			d.errorf(kpos, "a key must be a plain name, not %s", kindName(k))
 			continue
 		}
 		if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0) {
 			for _, m := range d.mergeSources(v) {
 				if m.Kind == yaml.MappingNode {
-					merged = append(merged, d.entries(m, path)...)
+					merged = append(merged, d.entries(m)...)
 				} else if !d.tooMany {
-					d.diags.Errorf(pos(m), path, "a merge key (<<) takes a map or a list of maps, not %s", kindName(m))
+					d.errorf(pos(m), "a merge key (<<) takes a map or a list of maps, not %s", kindName(m))
 				}
 			}
 			continue
 		}
 		if first, dup := seen(k.Value); dup {
-			d.diags.Errorf(pos(k), joinPath(path, k.Value), "duplicate key %q (first defined at line %d)", k.Value, first.Line)
+			through := ""
+			if kn.Kind == yaml.AliasNode {
+				through = fmt.Sprintf(" through the alias *%s", kn.Value)
+			}
+			d.errorf(kpos, "duplicate key %q%s (first defined at line %d)", k.Value, through, first.Line)
 			continue
 		}
-		add(entry{k.Value, pos(k), v})
+		add(entry{k.Value, kpos, v})
 	}
 	for _, m := range merged {
 		if _, ok := seen(m.key); !ok {
@@ -250,7 +240,7 @@ func (d *decoder) mergeSources(v *yaml.Node) []*yaml.Node {
 
 // setter decodes the value of one key of a mapping; it reports false for a
 // key it does not know.
-type setter func(key string, v *yaml.Node, kpos Pos, path string) bool
+type setter func(key string, v *yaml.Node, kpos Pos) bool
 
 // keys is the sorted list of an object's keys, for "did you mean" hints.
 func keys(groups ...[]string) []string {
@@ -284,77 +274,132 @@ var (
 
 // fields decodes a mapping whose keys are known, reporting unknown keys with
 // a "did you mean" hint. what names the object in messages ("bridge \"sw\"").
-func (d *decoder) fields(n *yaml.Node, path, what string, known []string, set setter) {
+func (d *decoder) fields(n *yaml.Node, what string, known []string, set setter) {
 	if isNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.diags.Errorf(pos(n), path, "%s must be a map of settings, not %s", what, kindName(n))
+		d.errorf(pos(n), "%s must be a map of settings, not %s", what, kindName(n))
 		return
 	}
-	for _, e := range d.entries(n, path) {
-		if set(e.key, e.val, e.kpos, joinPath(path, e.key)) {
+	for _, e := range d.entries(n) {
+		if set(e.key, e.val, e.kpos) {
 			continue
 		}
-		dg := d.diags.Errorf(e.kpos, joinPath(path, e.key), "unknown key %q in %s", e.key, what)
-		if s := diag.Suggest(e.key, known); s != "" {
-			dg.Hint = fmt.Sprintf("did you mean %q?", s)
-		} else {
+		dg := d.errorf(e.kpos, "unknown key %q in %s", e.key, what)
+		if dg.Hint = diag.DidYouMean(e.key, known); dg.Hint == "" {
 			dg.Hint = "known keys: " + strings.Join(known, ", ")
 		}
 	}
 }
 
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
-
-func (d *decoder) scalar(n *yaml.Node, path, what string) (*yaml.Node, bool) {
+func (d *decoder) scalar(n *yaml.Node, what string) (*yaml.Node, bool) {
 	if n.Kind != yaml.ScalarNode || isNull(n) {
-		d.diags.Errorf(pos(n), path, "%s must be a single value, not %s", what, kindName(n))
+		d.errorf(pos(n), "%s must be a single value, not %s", what, kindName(n))
 		return nil, false
 	}
 	return n, true
 }
 
-func (d *decoder) str(n *yaml.Node, path, what string) Str {
-	s, ok := d.scalar(n, path, what)
+func (d *decoder) str(n *yaml.Node, what string) Str {
+	s, ok := d.scalar(n, what)
 	if !ok {
 		return Str{}
 	}
 	return Str{Value: s.Value, Pos: pos(s), Set: true}
 }
 
-func (d *decoder) int(n *yaml.Node, path, what string) Int {
-	s, ok := d.scalar(n, path, what)
+// int reads a whole number written in plain decimal digits.
+func (d *decoder) int(n *yaml.Node, what string) Int { return d.number(n, what, false) }
+
+// number reads a whole number. Only plain decimal digits are taken (and
+// 0x hex where hex is the natural form, for a bit mask): yaml.v3 follows
+// YAML 1.1 and reads `id: 010` as octal 8, `0o17`, `0b11`, `1_000` and
+// `+5` as numbers too, and a lab that says 010 means VLAN 10. Every other
+// form is refused with the plain value as a hint rather than guessed.
+func (d *decoder) number(n *yaml.Node, what string, hex bool) Int {
+	s, ok := d.scalar(n, what)
 	if !ok {
 		return Int{}
 	}
-	if s.Tag != "!!int" {
-		d.diags.Errorf(pos(s), path, "%s must be a whole number, not %s", what, kindName(s))
+	// yaml.v3 tags "089" (not octal) and integers past 64 bits as floats.
+	if s.Tag != "!!int" && (s.Tag != "!!float" || !decimalDigits(s.Value)) {
+		dg := d.errorf(pos(s), "%s must be a whole number, not %s", what, kindName(s))
+		if s.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && (plainDecimal(s.Value) || hex && isHex(s.Value)) {
+			dg.Hint = fmt.Sprintf("write %s without quotes", s.Value)
+		} else if f, err := strconv.ParseFloat(s.Value, 64); s.Tag == "!!float" && err == nil && f == math.Trunc(f) && math.Abs(f) < 1e9 {
+			dg.Hint = fmt.Sprintf("write %d", int64(f))
+		}
 		return Int{}
 	}
-	// Plain decimals, nearly every int in a lab, are read directly; other
-	// YAML forms (0x10, 0o17, 1_000) go through yaml.v3, which also builds
-	// a decoder for each value.
-	v, err := strconv.Atoi(s.Value)
-	if err != nil || !plainDecimal(s.Value) {
-		if err := s.Decode(&v); err != nil {
-			d.diags.Errorf(pos(s), path, "%s is out of range", what)
-			return Int{}
-		}
+	var v int64
+	var err error
+	switch {
+	case plainDecimal(s.Value):
+		v, err = strconv.ParseInt(s.Value, 10, 0)
+	case hex && isHex(s.Value):
+		v, err = strconv.ParseInt(s.Value[2:], 16, 0)
+	default:
+		d.badNumber(s, what, hex)
+		return Int{}
 	}
-	return Int{Value: v, Pos: pos(s), Set: true}
+	if err != nil {
+		d.errorf(pos(s), "%s %s is out of range", what, s.Value)
+		return Int{}
+	}
+	return Int{Value: int(v), Pos: pos(s), Set: true}
+}
+
+// badNumber explains why a number YAML 1.1 accepts is refused, with the
+// value in the form netgen takes as a hint.
+func (d *decoder) badNumber(s *yaml.Node, what string, hex bool) {
+	var yv int64
+	known := s.Tag == "!!int" && s.Decode(&yv) == nil
+	digits := strings.TrimLeft(s.Value, "+-")
+	var dg *diag.Diagnostic
+	if leadingZero(s.Value) {
+		dec := strings.TrimLeft(strings.ReplaceAll(digits, "_", ""), "0")
+		if dec == "" {
+			dec = "0"
+		}
+		if strings.HasPrefix(s.Value, "-") && dec != "0" {
+			dec = "-" + dec
+		}
+		msg := fmt.Sprintf("%s %s has a leading zero", what, s.Value)
+		if known && strconv.FormatInt(yv, 10) != dec {
+			msg += fmt.Sprintf(": YAML 1.1 reads it as octal, %d", yv)
+		}
+		dg = d.errorf(pos(s), "%s", msg)
+		dg.Hint = "write " + dec
+		if hex {
+			dg.Hint += " (decimal), or a hex mask such as 0x4000"
+		}
+		return
+	}
+	form := "digit separators"
+	switch l := strings.ToLower(digits); {
+	case strings.HasPrefix(l, "0x"):
+		form = "hex"
+	case strings.HasPrefix(l, "0o"):
+		form = "octal"
+	case strings.HasPrefix(l, "0b"):
+		form = "binary"
+	case strings.HasPrefix(s.Value, "+"):
+		form = "a + sign"
+	}
+	dg = d.errorf(pos(s), "%s %s is not a plain decimal number (%s)", what, s.Value, form)
+	if !known {
+		return
+	}
+	dg.Hint = fmt.Sprintf("write %d", yv)
+	if hex && yv >= 0 {
+		dg.Hint += fmt.Sprintf(" or %#x", yv)
+	}
 }
 
 // plainDecimal reports whether s is 0 or a decimal without a sign other
-// than "-" and without leading zeros: the form whose value strconv and YAML
-// agree on.
+// than "-" and without leading zeros: the one form whose value nobody
+// reads differently.
 func plainDecimal(s string) bool {
 	if s == "0" {
 		return true
@@ -371,8 +416,51 @@ func plainDecimal(s string) bool {
 	return true
 }
 
-func (d *decoder) bool(n *yaml.Node, path, what string) Bool {
-	s, ok := d.scalar(n, path, what)
+// leadingZero reports whether s is a decimal written with a leading zero
+// ("010", "-007", "0_10"): YAML 1.1 reads those as octal when it can.
+func leadingZero(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	if len(s) < 2 || s[0] != '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// decimalDigits reports whether s is a sign and decimal digits (with YAML
+// 1.1's "_" separators).
+func decimalDigits(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// isHex reports whether s is 0x followed by hex digits.
+func isHex(s string) bool {
+	if len(s) < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') {
+		return false
+	}
+	for _, c := range s[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) bool(n *yaml.Node, what string) Bool {
+	s, ok := d.scalar(n, what)
 	if !ok {
 		return Bool{}
 	}
@@ -386,16 +474,16 @@ func (d *decoder) bool(n *yaml.Node, path, what string) Bool {
 			return Bool{Value: false, Pos: pos(s), Set: true}
 		}
 	}
-	d.diags.Errorf(pos(s), path, "%s must be true or false, not %s", what, kindName(s))
+	d.errorf(pos(s), "%s must be true or false, not %s", what, kindName(s))
 	return Bool{}
 }
 
-func (d *decoder) list(n *yaml.Node, path, what string) []*yaml.Node {
+func (d *decoder) list(n *yaml.Node, what string) []*yaml.Node {
 	if isNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.diags.Errorf(pos(n), path, "%s must be a list, not %s", what, kindName(n))
+		d.errorf(pos(n), "%s must be a list, not %s", what, kindName(n))
 		return nil
 	}
 	out := make([]*yaml.Node, len(n.Content))
@@ -406,8 +494,8 @@ func (d *decoder) list(n *yaml.Node, path, what string) []*yaml.Node {
 }
 
 // ref decodes an interface reference `[NAMESPACE:]IFNAME`.
-func (d *decoder) ref(n *yaml.Node, path, what string) Ref {
-	s := d.str(n, path, what)
+func (d *decoder) ref(n *yaml.Node, what string) Ref {
+	s := d.str(n, what)
 	if !s.Set {
 		return Ref{}
 	}
@@ -423,7 +511,7 @@ func (d *decoder) ref(n *yaml.Node, path, what string) Ref {
 		if ns == HostNS {
 			r.NS = ""
 		} else if ns == "" {
-			d.diags.Errorf(r.NSPos, path, "%s %q has an empty namespace before \":\"", what, s.Value).Hint = "write IFNAME alone (or host:IFNAME) for the host namespace"
+			d.errorf(r.NSPos, "%s %q has an empty namespace before \":\"", what, s.Value).Hint = "write IFNAME alone (or host:IFNAME) for the host namespace"
 			return Ref{}
 		}
 	} else {
@@ -435,50 +523,50 @@ func (d *decoder) ref(n *yaml.Node, path, what string) Ref {
 func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
-		d.diags.Errorf(pos(n), "", "a lab must be a map of top-level keys (version, namespaces, bridges, veths, ...), not %s", kindName(n))
+		d.errorf(pos(n), "a lab must be a map of top-level keys (version, namespaces, bridges, veths, ...), not %s", kindName(n))
 		return
 	}
-	d.fields(n, "", "the lab", labKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "the lab", labKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "version":
-			lab.Version = d.int(v, p, "version")
+			lab.Version = d.int(v, "version")
 		case "name":
-			lab.Name = d.str(v, p, "name")
+			lab.Name = d.str(v, "name")
 		case "namespaces":
-			for _, e := range d.namedMap(v, p, "namespaces") {
-				lab.Namespaces = append(lab.Namespaces, d.namespace(e, joinPath(p, e.key)))
+			for _, e := range d.namedMap(v, "namespaces") {
+				lab.Namespaces = append(lab.Namespaces, d.namespace(e))
 			}
 		case "bridges":
-			for _, e := range d.namedMap(v, p, "bridges") {
-				lab.Bridges = append(lab.Bridges, d.bridge(e, joinPath(p, e.key)))
+			for _, e := range d.namedMap(v, "bridges") {
+				lab.Bridges = append(lab.Bridges, d.bridge(e))
 			}
 		case "veths":
-			for i, c := range d.list(v, p, "veths") {
-				if veth := d.veth(c, index(p, i)); veth != nil {
+			for _, c := range d.list(v, "veths") {
+				if veth := d.veth(c); veth != nil {
 					lab.Veths = append(lab.Veths, veth)
 				}
 			}
 		case "vlans":
-			for i, c := range d.list(v, p, "vlans") {
-				lab.VLANs = append(lab.VLANs, d.vlan(c, index(p, i)))
+			for _, c := range d.list(v, "vlans") {
+				lab.VLANs = append(lab.VLANs, d.vlan(c))
 			}
 		case "taps":
-			for i, c := range d.list(v, p, "taps") {
-				lab.Taps = append(lab.Taps, d.tap(c, index(p, i)))
+			for _, c := range d.list(v, "taps") {
+				lab.Taps = append(lab.Taps, d.tap(c))
 			}
 		case "uplinks":
-			for i, c := range d.list(v, p, "uplinks") {
-				lab.Uplinks = append(lab.Uplinks, d.uplink(c, index(p, i)))
+			for _, c := range d.list(v, "uplinks") {
+				lab.Uplinks = append(lab.Uplinks, d.uplink(c))
 			}
 		case "pools":
-			d.pools(v, p, lab)
+			d.pools(v, lab)
 		default:
 			return false
 		}
 		return true
 	})
 	if !lab.Version.Set && !hasKey(n, "version") {
-		d.diags.Errorf(pos(n), "version", "the lab has no `version`").Hint = "add `version: 1` as the first line"
+		d.diags.Errorf(pos(n), "the lab has no `version`").Hint = "add `version: 1` as the first line"
 	}
 }
 
@@ -493,7 +581,7 @@ func hasKey(n *yaml.Node, key string) bool {
 
 // namedMap returns the entries of a `name: {settings}` map such as
 // namespaces or bridges.
-func (d *decoder) namedMap(n *yaml.Node, path, what string) []entry {
+func (d *decoder) namedMap(n *yaml.Node, what string) []entry {
 	if isNull(n) {
 		return nil
 	}
@@ -502,22 +590,22 @@ func (d *decoder) namedMap(n *yaml.Node, path, what string) []entry {
 		if n.Kind == yaml.SequenceNode {
 			hint = fmt.Sprintf("write %s as a map: `name: {}` for each", what)
 		}
-		d.diags.Errorf(pos(n), path, "%s must be a map from names to settings, not %s", what, kindName(n)).Hint = hint
+		d.errorf(pos(n), "%s must be a map from names to settings, not %s", what, kindName(n)).Hint = hint
 		return nil
 	}
-	return d.entries(n, path)
+	return d.entries(n)
 }
 
-func (d *decoder) namespace(e entry, path string) *Namespace {
+func (d *decoder) namespace(e entry) *Namespace {
 	ns := &Namespace{Name: Str{Value: e.key, Pos: e.kpos, Set: true}}
 	what := fmt.Sprintf("namespace %q", e.key)
-	d.fields(e.val, path, what, namespaceKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(e.val, what, namespaceKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "loopback":
-			ns.Loopback = d.bool(v, p, "loopback")
+			ns.Loopback = d.bool(v, "loopback")
 		case "sysctl":
-			for _, s := range d.namedMap(v, p, "sysctl") {
-				val := d.str(s.val, joinPath(p, s.key), fmt.Sprintf("the value of sysctl %q", s.key))
+			for _, s := range d.namedMap(v, "sysctl") {
+				val := d.str(s.val, fmt.Sprintf("the value of sysctl %q", s.key))
 				if val.Set {
 					ns.Sysctls = append(ns.Sysctls, Sysctl{Key: Str{Value: s.key, Pos: s.kpos, Set: true}, Value: val})
 				}
@@ -530,46 +618,52 @@ func (d *decoder) namespace(e entry, path string) *Namespace {
 	return ns
 }
 
-func (d *decoder) bridge(e entry, path string) *Bridge {
+func (d *decoder) bridge(e entry) *Bridge {
 	b := &Bridge{Name: Str{Value: e.key, Pos: e.kpos, Set: true}}
 	what := fmt.Sprintf("bridge %q", e.key)
-	d.fields(e.val, path, what, bridgeKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(e.val, what, bridgeKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "namespace":
-			b.Namespace = d.str(v, p, "namespace")
-			if b.Namespace.Value == HostNS {
+			b.Namespace = d.str(v, "namespace")
+			switch {
+			case b.Namespace.Set && b.Namespace.Value == "":
+				// Not the host by omission: an empty value is a name
+				// left out, most likely a template's unset variable.
+				d.errorf(b.Namespace.Pos, "namespace is empty").Hint = "leave `namespace` out, or write `namespace: host`, for a bridge in the host namespace"
+				b.Namespace = Str{}
+			case b.Namespace.Value == HostNS:
 				b.Namespace.Value = ""
 			}
 		case "stp":
-			b.STP = d.bool(v, p, "stp")
+			b.STP = d.bool(v, "stp")
 		case "priority":
-			b.Priority = d.int(v, p, "priority")
+			b.Priority = d.int(v, "priority")
 		case "forward-delay":
-			b.ForwardDelay = d.int(v, p, "forward-delay")
+			b.ForwardDelay = d.int(v, "forward-delay")
 		case "hello-time":
-			b.HelloTime = d.int(v, p, "hello-time")
+			b.HelloTime = d.int(v, "hello-time")
 		case "max-age":
-			b.MaxAge = d.int(v, p, "max-age")
+			b.MaxAge = d.int(v, "max-age")
 		case "ageing-time":
-			b.AgeingTime = d.int(v, p, "ageing-time")
+			b.AgeingTime = d.int(v, "ageing-time")
 		case "vlan-filtering":
-			b.VLANFiltering = d.bool(v, p, "vlan-filtering")
+			b.VLANFiltering = d.bool(v, "vlan-filtering")
 		case "default-pvid":
 			switch {
 			case v.Kind == yaml.ScalarNode && v.Tag == "!!str" && v.Value == "none":
 				b.NoDefaultPVID = true
 				b.DefaultPVID = Int{Pos: pos(v), Set: true}
 			case v.Kind == yaml.ScalarNode && v.Tag != "!!int":
-				d.diags.Errorf(pos(v), p, "default-pvid must be a VLAN id (1-4094) or none, not %s", kindName(v))
+				d.errorf(pos(v), "default-pvid must be a VLAN id (1-4094) or none, not %s", kindName(v))
 			default:
-				b.DefaultPVID = d.int(v, p, "default-pvid")
+				b.DefaultPVID = d.int(v, "default-pvid")
 			}
 		case "group-forward-mask":
-			b.GroupForwardMask = d.int(v, p, "group-forward-mask")
+			b.GroupForwardMask = d.number(v, "group-forward-mask", true)
 		case "pool":
-			b.Pool = d.str(v, p, "pool")
+			b.Pool = d.str(v, "pool")
 		default:
-			return d.linkField(key, v, p, &b.Link) || d.l3Field(key, v, p, &b.L3)
+			return d.linkField(key, v, &b.Link) || d.l3Field(key, v, &b.L3)
 		}
 		return true
 	})
@@ -577,12 +671,12 @@ func (d *decoder) bridge(e entry, path string) *Bridge {
 }
 
 // linkField decodes the link settings every interface may have.
-func (d *decoder) linkField(key string, v *yaml.Node, p string, l *Link) bool {
+func (d *decoder) linkField(key string, v *yaml.Node, l *Link) bool {
 	switch key {
 	case "mtu":
-		l.MTU = d.int(v, p, "mtu")
+		l.MTU = d.int(v, "mtu")
 	case "mac":
-		l.MAC = d.str(v, p, "mac")
+		l.MAC = d.str(v, "mac")
 	default:
 		return false
 	}
@@ -590,24 +684,24 @@ func (d *decoder) linkField(key string, v *yaml.Node, p string, l *Link) bool {
 }
 
 // l3Field decodes addresses, gateway and routes.
-func (d *decoder) l3Field(key string, v *yaml.Node, p string, l *L3) bool {
+func (d *decoder) l3Field(key string, v *yaml.Node, l *L3) bool {
 	if d.autoField(key, v, l) {
 		return true
 	}
 	switch key {
 	case "addresses":
 		if v.Kind == yaml.ScalarNode && !isNull(v) {
-			d.diags.Errorf(pos(v), p, "addresses must be a list of CIDRs").Hint = fmt.Sprintf("write [%s]", v.Value)
+			d.errorf(pos(v), "addresses must be a list of CIDRs").Hint = fmt.Sprintf("write [%s]", v.Value)
 			return true
 		}
-		for i, c := range d.list(v, p, "addresses") {
-			s := d.str(c, index(p, i), "an address")
+		for _, c := range d.list(v, "addresses") {
+			s := d.str(c, "an address")
 			if !s.Set {
 				continue
 			}
 			pfx, err := netip.ParsePrefix(s.Value)
 			if err != nil || pfx.Addr().Zone() != "" {
-				dg := d.diags.Errorf(s.Pos, index(p, i), "%q is not an address in CIDR notation", s.Value)
+				dg := d.errorf(s.Pos, "%q is not an address in CIDR notation", s.Value)
 				if a, err := netip.ParseAddr(s.Value); err == nil {
 					dg.Hint = fmt.Sprintf("add the prefix length, e.g. %s/%d", a, map[bool]int{true: 24, false: 64}[a.Is4()])
 				} else {
@@ -616,16 +710,16 @@ func (d *decoder) l3Field(key string, v *yaml.Node, p string, l *L3) bool {
 				continue
 			}
 			if pfx.Addr().Is4In6() {
-				d.diags.Errorf(s.Pos, index(p, i), "%q is an IPv4-mapped IPv6 address", s.Value).Hint = "write the IPv4 address itself"
+				d.errorf(s.Pos, "%q is an IPv4-mapped IPv6 address", s.Value).Hint = "write the IPv4 address itself"
 				continue
 			}
 			l.Addresses = append(l.Addresses, Address{Prefix: pfx, Pos: s.Pos})
 		}
 	case "gateway":
-		l.Gateway = d.ip(v, p, "gateway")
+		l.Gateway = d.ip(v, "gateway")
 	case "routes":
-		for i, c := range d.list(v, p, "routes") {
-			if r, ok := d.route(c, index(p, i)); ok {
+		for _, c := range d.list(v, "routes") {
+			if r, ok := d.route(c); ok {
 				l.Routes = append(l.Routes, r)
 			}
 		}
@@ -635,14 +729,14 @@ func (d *decoder) l3Field(key string, v *yaml.Node, p string, l *L3) bool {
 	return true
 }
 
-func (d *decoder) ip(n *yaml.Node, path, what string) IP {
-	s := d.str(n, path, what)
+func (d *decoder) ip(n *yaml.Node, what string) IP {
+	s := d.str(n, what)
 	if !s.Set {
 		return IP{}
 	}
 	a, err := netip.ParseAddr(s.Value)
 	if err != nil || a.Zone() != "" {
-		dg := d.diags.Errorf(s.Pos, path, "%s %q is not an IP address", what, s.Value)
+		dg := d.errorf(s.Pos, "%s %q is not an IP address", what, s.Value)
 		if pfx, err := netip.ParsePrefix(s.Value); err == nil {
 			dg.Hint = fmt.Sprintf("write the address without a prefix length: %s", pfx.Addr())
 		}
@@ -651,37 +745,37 @@ func (d *decoder) ip(n *yaml.Node, path, what string) IP {
 	return IP{Addr: a, Pos: s.Pos, Set: true}
 }
 
-func (d *decoder) route(n *yaml.Node, path string) (Route, bool) {
+func (d *decoder) route(n *yaml.Node) (Route, bool) {
 	r := Route{Pos: pos(n)}
 	ok := true
-	d.fields(n, path, "a route", routeKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "a route", routeKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "to":
-			if !d.routeTo(v, p, &r) {
+			if !d.routeTo(v, &r) {
 				ok = false
 			}
 		case "via":
-			r.Via = d.ip(v, p, "via")
+			r.Via = d.ip(v, "via")
 			if !r.Via.Set {
 				ok = false
 			}
 		case "metric":
-			r.Metric = d.int(v, p, "metric")
+			r.Metric = d.int(v, "metric")
 		default:
 			return false
 		}
 		return true
 	})
 	if n.Kind == yaml.MappingNode && !hasKey(n, "to") {
-		d.diags.Errorf(pos(n), path, "a route needs `to:` (a CIDR or default)")
+		d.errorf(pos(n), "a route needs `to:` (a CIDR or default)")
 		ok = false
 	}
 	return r, ok && n.Kind == yaml.MappingNode
 }
 
 // routeTo decodes a route's destination; false when it is not usable.
-func (d *decoder) routeTo(v *yaml.Node, p string, r *Route) bool {
-	s := d.str(v, p, "to")
+func (d *decoder) routeTo(v *yaml.Node, r *Route) bool {
+	s := d.str(v, "to")
 	if !s.Set {
 		return false
 	}
@@ -694,13 +788,13 @@ func (d *decoder) routeTo(v *yaml.Node, p string, r *Route) bool {
 	if err != nil {
 		a, err := netip.ParseAddr(s.Value)
 		if err != nil {
-			d.diags.Errorf(s.Pos, p, "route destination %q is not a CIDR or `default`", s.Value)
+			d.errorf(s.Pos, "route destination %q is not a CIDR or `default`", s.Value)
 			return false
 		}
 		pfx = netip.PrefixFrom(a, a.BitLen())
 	}
 	if pfx.Masked() != pfx {
-		d.diags.Errorf(s.Pos, p, "route destination %q has host bits set", s.Value).Hint = fmt.Sprintf("did you mean %s?", pfx.Masked())
+		d.errorf(s.Pos, "route destination %q has host bits set", s.Value).Hint = fmt.Sprintf("did you mean %s?", pfx.Masked())
 		return false
 	}
 	r.To = pfx
@@ -708,38 +802,38 @@ func (d *decoder) routeTo(v *yaml.Node, p string, r *Route) bool {
 }
 
 // portField decodes what makes an interface a bridge port.
-func (d *decoder) portField(key string, v *yaml.Node, p string, pt *Port) bool {
+func (d *decoder) portField(key string, v *yaml.Node, pt *Port) bool {
 	switch key {
 	case "bridge":
-		pt.Bridge = d.str(v, p, "bridge")
+		pt.Bridge = d.str(v, "bridge")
 	case "vlan":
-		pt.VLAN = d.portVLAN(v, p)
+		pt.VLAN = d.portVLAN(v)
 	default:
 		return false
 	}
 	return true
 }
 
-func (d *decoder) portVLAN(n *yaml.Node, path string) *PortVLAN {
+func (d *decoder) portVLAN(n *yaml.Node) *PortVLAN {
 	pv := &PortVLAN{Pos: pos(n)}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {
-		d.diags.Errorf(pos(n), path, "vlan must be a map").Hint = fmt.Sprintf("write {access: %s} for an access port", n.Value)
+		d.errorf(pos(n), "vlan must be a map").Hint = fmt.Sprintf("write {access: %s} for an access port", n.Value)
 		return nil
 	}
-	d.fields(n, path, "the port's vlan settings", portVLANKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "the port's vlan settings", portVLANKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "access":
-			pv.Access = d.int(v, p, "access")
+			pv.Access = d.int(v, "access")
 		case "native":
-			pv.Native = d.int(v, p, "native")
+			pv.Native = d.int(v, "native")
 		case "trunk":
 			pv.TrunkPos, pv.TrunkSet = pos(v), true
 			if v.Kind == yaml.ScalarNode && !isNull(v) {
 				// A single id or range is a one-element list.
 				v = &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{v}, Line: v.Line, Column: v.Column}
 			}
-			for i, c := range d.list(v, p, "trunk") {
-				if r, ok := d.vidRange(c, index(p, i)); ok {
+			for _, c := range d.list(v, "trunk") {
+				if r, ok := d.vidRange(c); ok {
 					pv.Trunk = append(pv.Trunk, r)
 				}
 			}
@@ -755,177 +849,178 @@ func (d *decoder) portVLAN(n *yaml.Node, path string) *PortVLAN {
 }
 
 // vidRange reads a VLAN id (10) or an inclusive range ("20-29").
-func (d *decoder) vidRange(n *yaml.Node, path string) (VIDRange, bool) {
-	s, ok := d.scalar(n, path, "a trunk VLAN")
+func (d *decoder) vidRange(n *yaml.Node) (VIDRange, bool) {
+	s, ok := d.scalar(n, "a trunk VLAN")
 	if !ok {
 		return VIDRange{}, false
 	}
 	r := VIDRange{Pos: pos(s)}
 	bad := func() (VIDRange, bool) {
-		d.diags.Errorf(pos(s), path, "trunk VLAN %q is not a VLAN id or a range such as 20-29", s.Value)
+		d.errorf(pos(s), "trunk VLAN %q is not a VLAN id or a range such as 20-29", s.Value)
 		return VIDRange{}, false
 	}
-	if s.Tag == "!!int" {
-		v, err := strconv.Atoi(s.Value)
-		if err != nil {
-			return bad()
-		}
-		r.From, r.To = v, v
-		return r, true
+	if s.Tag == "!!int" || s.Tag == "!!float" && leadingZero(s.Value) {
+		v := d.int(s, "trunk VLAN")
+		r.From, r.To = v.Value, v.Value
+		return r, v.Set
 	}
 	a, b, found := strings.Cut(s.Value, "-")
 	if !found {
 		return bad()
 	}
-	from, err1 := strconv.Atoi(strings.TrimSpace(a))
-	to, err2 := strconv.Atoi(strings.TrimSpace(b))
-	if err1 != nil || err2 != nil {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	from, err1 := strconv.Atoi(a)
+	to, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil || a[0] == '+' || b[0] == '+' || b[0] == '-' {
 		return bad()
+	}
+	if !plainDecimal(a) || !plainDecimal(b) {
+		d.errorf(pos(s), "trunk range %q has a leading zero", s.Value).Hint = fmt.Sprintf("write %d-%d", from, to)
+		return VIDRange{}, false
 	}
 	r.From, r.To = from, to
 	return r, true
 }
 
 // veth decodes either form: a list of two ends, or {ends: [...], mtu: N}.
-func (d *decoder) veth(n *yaml.Node, path string) *Veth {
+func (d *decoder) veth(n *yaml.Node) *Veth {
 	v := &Veth{Pos: pos(n)}
 	var ends []*yaml.Node
-	var endsPath string
 	var endsNode *yaml.Node
 	switch n.Kind {
 	case yaml.SequenceNode:
-		ends, endsPath, endsNode = d.list(n, path, "a veth"), path, n
+		ends, endsNode = d.list(n, "a veth"), n
 	case yaml.MappingNode:
-		d.fields(n, path, "a veth", vethMapKeys, func(key string, e *yaml.Node, _ Pos, p string) bool {
+		d.fields(n, "a veth", vethMapKeys, func(key string, e *yaml.Node, _ Pos) bool {
 			switch key {
 			case "ends":
-				ends, endsPath, endsNode = d.list(e, p, "ends"), p, e
+				ends, endsNode = d.list(e, "ends"), e
 			case "mtu":
-				v.MTU = d.int(e, p, "mtu")
+				v.MTU = d.int(e, "mtu")
 			case "pool":
-				v.Pool = d.str(e, p, "pool")
+				v.Pool = d.str(e, "pool")
 			default:
 				return false
 			}
 			return true
 		})
 		if endsNode == nil && !hasKey(n, "ends") {
-			d.diags.Errorf(pos(n), path, "a veth in map form needs `ends:` with its two ends")
+			d.errorf(pos(n), "a veth in map form needs `ends:` with its two ends")
 			return nil
 		}
 	default:
-		d.diags.Errorf(pos(n), path, "a veth is a list of two ends or a map {ends: [END, END], mtu: N}, not %s", kindName(n)).Hint = "write e.g. [netns1:p1, netns2:p2]"
+		d.errorf(pos(n), "a veth is a list of two ends or a map {ends: [END, END], mtu: N}, not %s", kindName(n)).Hint = "write e.g. [netns1:p1, netns2:p2]"
 		return nil
 	}
 	if endsNode == nil || endsNode.Kind != yaml.SequenceNode || len(ends) != 2 {
 		// `ends:` with no value is a veth without ends, not a valid one.
 		if endsNode != nil && (endsNode.Kind == yaml.SequenceNode || isNull(endsNode)) {
-			d.diags.Errorf(pos(endsNode), endsPath, "a veth has exactly two ends, this one has %d", len(ends))
+			d.errorf(pos(endsNode), "a veth has exactly two ends, this one has %d", len(ends))
 		}
 		return nil
 	}
 	for i, c := range ends {
-		v.Ends[i] = d.end(c, index(endsPath, i))
+		v.Ends[i] = d.end(c)
 	}
 	return v
 }
 
-func (d *decoder) end(n *yaml.Node, path string) *End {
+func (d *decoder) end(n *yaml.Node) *End {
 	e := &End{Pos: pos(n)}
 	if n.Kind == yaml.ScalarNode {
-		e.Name = d.ref(n, path, "interface")
+		e.Name = d.ref(n, "interface")
 		return e
 	}
-	d.fields(n, path, "a veth end", endKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "a veth end", endKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "name":
-			e.Name = d.ref(v, p, "interface")
+			e.Name = d.ref(v, "interface")
 		case "external":
-			e.External = d.bool(v, p, "external")
+			e.External = d.bool(v, "external")
 		default:
-			return d.l3Field(key, v, p, &e.L3) || d.portField(key, v, p, &e.Port) || d.linkField(key, v, p, &e.Link)
+			return d.l3Field(key, v, &e.L3) || d.portField(key, v, &e.Port) || d.linkField(key, v, &e.Link)
 		}
 		return true
 	})
 	if n.Kind == yaml.MappingNode && !hasKey(n, "name") {
-		d.diags.Errorf(pos(n), path, "a veth end needs `name:` ([NAMESPACE:]IFNAME)")
+		d.errorf(pos(n), "a veth end needs `name:` ([NAMESPACE:]IFNAME)")
 	}
 	return e
 }
 
-func (d *decoder) vlan(n *yaml.Node, path string) *VLAN {
+func (d *decoder) vlan(n *yaml.Node) *VLAN {
 	v := &VLAN{Pos: pos(n)}
-	d.fields(n, path, "a vlan", vlanKeys, func(key string, x *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "a vlan", vlanKeys, func(key string, x *yaml.Node, _ Pos) bool {
 		switch key {
 		case "parent":
-			v.Parent = d.ref(x, p, "parent")
+			v.Parent = d.ref(x, "parent")
 		case "id":
-			v.ID = d.int(x, p, "id")
+			v.ID = d.int(x, "id")
 		case "name":
-			v.Name = d.str(x, p, "name")
+			v.Name = d.str(x, "name")
 		case "pool":
-			v.Pool = d.str(x, p, "pool")
+			v.Pool = d.str(x, "pool")
 		default:
-			return d.l3Field(key, x, p, &v.L3) || d.portField(key, x, p, &v.Port) || d.linkField(key, x, p, &v.Link)
+			return d.l3Field(key, x, &v.L3) || d.portField(key, x, &v.Port) || d.linkField(key, x, &v.Link)
 		}
 		return true
 	})
 	if n.Kind == yaml.MappingNode {
 		if !hasKey(n, "parent") {
-			d.diags.Errorf(pos(n), path, "a vlan needs `parent:` (the interface it is tagged on)")
+			d.errorf(pos(n), "a vlan needs `parent:` (the interface it is tagged on)")
 		}
 		if !hasKey(n, "id") {
-			d.diags.Errorf(pos(n), path, "a vlan needs `id:` (1-4094)")
+			d.errorf(pos(n), "a vlan needs `id:` (1-4094)")
 		}
 	}
 	return v
 }
 
-func (d *decoder) tap(n *yaml.Node, path string) *Tap {
+func (d *decoder) tap(n *yaml.Node) *Tap {
 	t := &Tap{Pos: pos(n)}
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
-		t.Name = d.ref(n, path, "tap")
+		t.Name = d.ref(n, "tap")
 		return t
 	}
-	d.fields(n, path, "a tap", tapKeys, func(key string, v *yaml.Node, _ Pos, p string) bool {
+	d.fields(n, "a tap", tapKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "name":
-			t.Name = d.ref(v, p, "tap")
+			t.Name = d.ref(v, "tap")
 		case "user":
-			t.User = d.str(v, p, "user")
+			t.User = d.str(v, "user")
 		case "group":
-			t.Group = d.str(v, p, "group")
+			t.Group = d.str(v, "group")
 		case "multi-queue":
-			t.MultiQueue = d.bool(v, p, "multi-queue")
+			t.MultiQueue = d.bool(v, "multi-queue")
 		default:
-			return d.l3Field(key, v, p, &t.L3) || d.portField(key, v, p, &t.Port) || d.linkField(key, v, p, &t.Link)
+			return d.l3Field(key, v, &t.L3) || d.portField(key, v, &t.Port) || d.linkField(key, v, &t.Link)
 		}
 		return true
 	})
 	if n.Kind == yaml.MappingNode && !hasKey(n, "name") {
-		d.diags.Errorf(pos(n), path, "a tap needs `name:` ([NAMESPACE:]IFNAME)")
+		d.errorf(pos(n), "a tap needs `name:` ([NAMESPACE:]IFNAME)")
 	}
 	return t
 }
 
-func (d *decoder) uplink(n *yaml.Node, path string) *Uplink {
+func (d *decoder) uplink(n *yaml.Node) *Uplink {
 	u := &Uplink{Pos: pos(n)}
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
-		u.Interface = d.str(n, path, "interface")
+		u.Interface = d.str(n, "interface")
 		return u
 	}
-	d.fields(n, path, "an uplink", uplinkKeys, func(key string, v *yaml.Node, kpos Pos, p string) bool {
+	d.fields(n, "an uplink", uplinkKeys, func(key string, v *yaml.Node, kpos Pos) bool {
 		switch key {
 		case "interface":
-			u.Interface = d.str(v, p, "interface")
+			u.Interface = d.str(v, "interface")
 		case "mac":
-			u.MAC = d.str(v, p, "mac")
+			u.MAC = d.str(v, "mac")
 		case "mtu":
-			u.MTU = d.int(v, p, "mtu")
+			u.MTU = d.int(v, "mtu")
 		case "addresses":
-			d.diags.Errorf(kpos, p, "an uplink is a switch port and carries no addresses").Hint = "give the address to a veth end attached to the same bridge"
+			d.errorf(kpos, "an uplink is a switch port and carries no addresses").Hint = "give the address to a veth end attached to the same bridge"
 		default:
-			return d.portField(key, v, p, &u.Port)
+			return d.portField(key, v, &u.Port)
 		}
 		return true
 	})

@@ -88,18 +88,22 @@ func (i *Iface) MTU() int {
 }
 
 // MAC is the MAC address the lab sets, "" when it leaves it to the kernel.
-func (i *Iface) MAC() string {
+func (i *Iface) MAC() string { return i.MACSetting().Value }
+
+// MACSetting is the interface's `mac:` with its position; unset for an
+// uplink, whose `mac:` matches an existing interface instead.
+func (i *Iface) MACSetting() Str {
 	switch i.Kind {
 	case KindVeth:
-		return i.End.MAC.Value
+		return i.End.MAC
 	case KindBridge:
-		return i.Bridge.MAC.Value
+		return i.Bridge.MAC
 	case KindTap:
-		return i.Tap.MAC.Value
+		return i.Tap.MAC
 	case KindVLAN:
-		return i.VLAN.MAC.Value
+		return i.VLAN.MAC
 	}
-	return ""
+	return Str{}
 }
 
 // External reports whether another program configures the interface.
@@ -119,6 +123,8 @@ type Index struct {
 	Order []*Iface
 	// Dups are the interfaces defined a second time, each with the first one.
 	Dups [][2]*Iface
+
+	ports map[Key][]*Iface
 }
 
 // NewIndex builds the index of a lab.
@@ -190,4 +196,19 @@ func (x *Index) NamespaceNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Ports returns the interfaces that are ports of the bridge with this key,
+// in definition order (uplinks matched by MAC are not among them).
+func (x *Index) Ports(bridge Key) []*Iface {
+	if x.ports == nil {
+		x.ports = map[Key][]*Iface{}
+		for _, i := range x.Order {
+			if p := i.Port(); p != nil && p.Bridge.Set {
+				k := Key{i.Key.NS, p.Bridge.Value}
+				x.ports[k] = append(x.ports[k], i)
+			}
+		}
+	}
+	return x.ports[bridge]
 }

@@ -66,20 +66,20 @@ const maxPoolSplit = 64
 var poolKeys = keys([]string{"ipv4", "ipv6", "prefix", "prefix6"})
 
 // pools decodes the top-level `pools:` map.
-func (d *decoder) pools(v *yaml.Node, path string, lab *Lab) {
-	for _, e := range d.namedMap(v, path, "pools") {
+func (d *decoder) pools(v *yaml.Node, lab *Lab) {
+	for _, e := range d.namedMap(v, "pools") {
 		p := &Pool{Name: Str{Value: e.key, Pos: e.kpos, Set: true}}
 		what := fmt.Sprintf("pool %q", e.key)
-		d.fields(e.val, joinPath(path, e.key), what, poolKeys, func(key string, v *yaml.Node, _ Pos, p2 string) bool {
+		d.fields(e.val, what, poolKeys, func(key string, v *yaml.Node, _ Pos) bool {
 			switch key {
 			case "ipv4":
-				p.IPv4 = d.poolRange(v, p2, key)
+				p.IPv4 = d.poolRange(v, key)
 			case "ipv6":
-				p.IPv6 = d.poolRange(v, p2, key)
+				p.IPv6 = d.poolRange(v, key)
 			case "prefix":
-				p.Prefix = d.int(v, p2, "prefix")
+				p.Prefix = d.int(v, "prefix")
 			case "prefix6":
-				p.Prefix6 = d.int(v, p2, "prefix6")
+				p.Prefix6 = d.int(v, "prefix6")
 			default:
 				return false
 			}
@@ -89,14 +89,14 @@ func (d *decoder) pools(v *yaml.Node, path string, lab *Lab) {
 	}
 }
 
-func (d *decoder) poolRange(n *yaml.Node, path, what string) PoolRange {
-	s := d.str(n, path, what)
+func (d *decoder) poolRange(n *yaml.Node, what string) PoolRange {
+	s := d.str(n, what)
 	if !s.Set {
 		return PoolRange{}
 	}
 	pfx, err := netip.ParsePrefix(s.Value)
 	if err != nil || pfx.Addr().Zone() != "" {
-		d.diags.Errorf(s.Pos, path, "%s range %q is not a prefix in CIDR notation", what, s.Value).Hint = map[string]string{
+		d.errorf(s.Pos, "%s range %q is not a prefix in CIDR notation", what, s.Value).Hint = map[string]string{
 			"ipv4": "write e.g. 10.1.0.0/16", "ipv6": "write e.g. 2001:db8:1::/48"}[what]
 		return PoolRange{Pos: s.Pos} // written, if wrongly: the pool is not empty
 	}
@@ -149,9 +149,7 @@ func (v *validator) pools() {
 		p, ok := byName[s.Value]
 		if !ok {
 			dg := v.errorf(s.Pos, "pool %q is not defined", s.Value)
-			if sg := diag.Suggest(s.Value, names); sg != "" {
-				dg.Hint = fmt.Sprintf("did you mean %q?", sg)
-			} else {
+			if dg.Hint = diag.DidYouMean(s.Value, names); dg.Hint == "" {
 				dg.Hint = fmt.Sprintf("declare it under `pools:` (%s: {ipv4: 10.1.0.0/16})", s.Value)
 			}
 			return

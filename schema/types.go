@@ -271,3 +271,11 @@ func (b *Bridge) PVID() int {
 	}
 	return 1
 }
+
+// describe names the uplink in messages: its interface, or "with MAC X".
+func (u *Uplink) describe() string {
+	if u.Interface.Set {
+		return u.Interface.Value
+	}
+	return "with MAC " + u.MAC.Value
+}

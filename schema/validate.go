@@ -6,25 +6,27 @@ import (
 	"net/netip"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/netgen-lab/netgen/diag"
+	"github.com/netgen-lab/netgen/names"
 )
 
 // Limits of the lab format.
 const (
 	MaxIfName  = 15 // IFNAMSIZ - 1
 	MaxNSName  = 32
-	MaxLabName = 32
+	MaxLabName = names.MaxLab
 	MinMTU     = 68
 	MaxMTU     = 65535
 )
 
 var (
 	ifNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	labNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	userRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	labNameRE = names.LabPattern
+	userRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 	sysctlRE  = regexp.MustCompile(`^net[./][A-Za-z0-9_./-]+$`)
 	sysValRE  = regexp.MustCompile(`^[A-Za-z0-9_.:,+ -]+$`)
 )
@@ -47,7 +49,7 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	for _, ns := range lab.Namespaces {
 		v.namespace(ns)
 	}
-	v.sysctlInterfaces()
+	v.sysctls()
 	for _, dup := range x.Dups {
 		v.duplicate(dup[0], dup[1])
 	}
@@ -62,7 +64,11 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	}
 	v.uplinks()
 	v.vlans()
+	v.routes()
+	v.ipv6()
+	v.macs()
 	v.loops()
+	v.unitNames()
 	v.pools()
 	return x
 }
@@ -72,19 +78,29 @@ type addrUse struct {
 	pos Pos
 }
 
+type l3Use struct {
+	key Key
+	l   *L3
+}
+
 type validator struct {
 	lab   *Lab
 	x     *Index
 	d     *diag.List
 	addrs map[netip.Addr]addrUse
+	// l3s is every interface with layer-3 settings, in the order checked:
+	// routes are checked once every address of the lab is known.
+	l3s []l3Use
+	// nsSysctls is what each namespace sets, by path.
+	nsSysctls map[string]map[string]setSysctl
 }
 
 func (v *validator) errorf(p Pos, format string, args ...any) *diag.Diagnostic {
-	return v.d.Errorf(p, "", format, args...)
+	return v.d.Errorf(p, format, args...)
 }
 
 func (v *validator) warnf(p Pos, format string, args ...any) *diag.Diagnostic {
-	return v.d.Warnf(p, "", format, args...)
+	return v.d.Warnf(p, format, args...)
 }
 
 func (v *validator) top() {
@@ -131,7 +147,16 @@ func (v *validator) checkIfName(name string, p Pos) bool {
 		v.errorf(p, "interface name %q is reserved: %s", name, why)
 		return false
 	}
+	if allDigits(name) {
+		v.errorf(p, "interface name %q is all digits, which systemd refuses (it reads like an interface index)", name).Hint =
+			fmt.Sprintf("add a letter, e.g. eth%s", name)
+		return false
+	}
 	return true
+}
+
+func allDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // checkRef checks an interface reference: its namespace exists and its
@@ -150,9 +175,7 @@ func (v *validator) checkRef(r Ref) bool {
 				v.errorf(r.NSPos, "%s", msg)
 			} else {
 				dg := v.errorf(r.NSPos, "namespace %q is not defined", r.NS)
-				if s := diag.Suggest(r.NS, v.x.NamespaceNames()); s != "" {
-					dg.Hint = fmt.Sprintf("did you mean %q?", s)
-				} else {
+				if dg.Hint = diag.DidYouMean(r.NS, v.x.NamespaceNames()); dg.Hint == "" {
 					dg.Hint = fmt.Sprintf("declare it under `namespaces:` (%s: {})", r.NS)
 				}
 			}
@@ -181,59 +204,6 @@ func (v *validator) namespace(ns *Namespace) {
 	} else if msg := nameProblem(name, MaxNSName, ifNameRE, "namespace name", "A-Z a-z 0-9 _ . -"); msg != "" {
 		v.errorf(ns.Name.Pos, "%s", msg)
 	}
-	seen := map[string]Pos{}
-	for _, s := range ns.Sysctls {
-		key := s.Key.Value
-		switch {
-		case !sysctlRE.MatchString(key) || strings.Contains(key, ".."):
-			v.errorf(s.Key.Pos, "sysctl %q is not a net.* key", key).Hint = "only network sysctls are per namespace, e.g. net.ipv4.ip_forward"
-			continue
-		}
-		norm := strings.ReplaceAll(key, "/", ".")
-		if first, dup := seen[norm]; dup {
-			v.errorf(s.Key.Pos, "sysctl %q is set twice (first at line %d)", key, first.Line)
-		}
-		seen[norm] = s.Key.Pos
-		val := s.Value.Value
-		switch {
-		case val == "true" || val == "false":
-			v.errorf(s.Value.Pos, "sysctl values are numbers or words the kernel reads, not %s", val).Hint = map[string]string{"true": "write 1", "false": "write 0"}[val]
-		case !sysValRE.MatchString(val):
-			v.errorf(s.Value.Pos, "sysctl value %q contains characters the kernel does not take here", val)
-		}
-	}
-}
-
-// sysctlInterfaces checks that a per-interface sysctl names an interface
-// the lab creates in that namespace: the unit would fail writing it otherwise.
-func (v *validator) sysctlInterfaces() {
-	// The names are grouped once, and only for a lab that has sysctls:
-	// scanning every interface once per namespace made validation quadratic
-	// (45 ms of 48 for 1000 namespaces).
-	var byNS map[string]map[string]bool
-	for _, ns := range v.lab.Namespaces {
-		if len(ns.Sysctls) == 0 {
-			continue
-		}
-		if byNS == nil {
-			byNS = map[string]map[string]bool{}
-			for k := range v.x.Ifaces {
-				if byNS[k.NS] == nil {
-					byNS[k.NS] = map[string]bool{}
-				}
-				byNS[k.NS][k.If] = true
-			}
-		}
-		names := byNS[ns.Name.Value]
-		for _, s := range ns.Sysctls {
-			if !sysctlRE.MatchString(s.Key.Value) {
-				continue
-			}
-			if _, iface := SysctlPath(s.Key.Value, names); iface != "" && !names[iface] {
-				v.errorf(s.Key.Pos, "sysctl %q is about interface %q, which namespace %q does not have", s.Key.Value, iface, ns.Name.Value)
-			}
-		}
-	}
 }
 
 func (v *validator) bridge(b *Bridge) {
@@ -241,9 +211,7 @@ func (v *validator) bridge(b *Bridge) {
 	if b.Namespace.Set && b.Namespace.Value != "" {
 		if _, ok := v.x.Namespaces[b.Namespace.Value]; !ok {
 			dg := v.errorf(b.Namespace.Pos, "namespace %q is not defined", b.Namespace.Value)
-			if s := diag.Suggest(b.Namespace.Value, v.x.NamespaceNames()); s != "" {
-				dg.Hint = fmt.Sprintf("did you mean %q?", s)
-			}
+			dg.Hint = diag.DidYouMean(b.Namespace.Value, v.x.NamespaceNames())
 		}
 	}
 	stp := b.STP.Value
@@ -325,85 +293,6 @@ func NormalMAC(s string) string {
 	return hw.String()
 }
 
-// l3 checks addresses, the gateway and routes of one interface.
-func (v *validator) l3(key Key, l *L3) {
-	for _, a := range l.Addresses {
-		ip := a.Prefix.Addr()
-		switch {
-		case ip.IsUnspecified():
-			v.errorf(a.Pos, "%s is the unspecified address, not an interface address", a.Prefix)
-			continue
-		case ip.IsMulticast():
-			v.errorf(a.Pos, "%s is a multicast address, not an interface address", a.Prefix)
-			continue
-		case a.Prefix.Bits() == 0:
-			v.errorf(a.Pos, "address %s has prefix length 0", a.Prefix).Hint = "did you mean /24 (IPv4) or /64 (IPv6)?"
-			continue
-		}
-		if first, dup := v.addrs[ip]; dup {
-			where := fmt.Sprintf("%s in %s", first.key.If, nsLabel(first.key.NS))
-			if first.key == key {
-				where = "this interface"
-			}
-			v.errorf(a.Pos, "address %s is already on %s", ip, where).Hint = fmt.Sprintf("first given at line %d; every address of a lab is unique", first.pos.Line)
-			continue
-		}
-		v.addrs[ip] = addrUse{key, a.Pos}
-	}
-	if l.Gateway.Set {
-		v.onLink(key, l, l.Gateway, "gateway")
-	}
-	for _, r := range l.Routes {
-		if r.Default && !r.Via.Set {
-			v.errorf(r.ToPos, "a default route needs `via:`").Hint = "or write the destination as 0.0.0.0/0 or ::/0 for a route out of the interface"
-		}
-		if r.Via.Set && !r.Default && r.To.IsValid() && r.Via.Addr.Is4() != r.To.Addr().Is4() {
-			v.errorf(r.Via.Pos, "route to %s (IPv%d) cannot go via %s (IPv%d)", r.To, ipv(r.To.Addr()), r.Via.Addr, ipv(r.Via.Addr))
-		}
-		if r.Metric.Set && (r.Metric.Value < 0 || int64(r.Metric.Value) > 0xffffffff) {
-			v.errorf(r.Metric.Pos, "metric %d is out of range 0-4294967295", r.Metric.Value)
-		}
-		if r.Via.Set {
-			v.onLink(key, l, r.Via, "via")
-		}
-	}
-}
-
-func ipv(a netip.Addr) int {
-	if a.Is4() {
-		return 4
-	}
-	return 6
-}
-
-// OnLink reports whether a gateway lies in a subnet of the interface (IPv6
-// link-local gateways always do).
-func OnLink(l *L3, gw netip.Addr) bool {
-	if gw.Is6() && gw.IsLinkLocalUnicast() {
-		return true
-	}
-	for _, a := range l.Addresses {
-		if a.Prefix.Masked().Contains(gw) {
-			return true
-		}
-	}
-	return false
-}
-
-func (v *validator) onLink(key Key, l *L3, gw IP, what string) {
-	if gw.Addr.IsUnspecified() || gw.Addr.IsMulticast() {
-		v.errorf(gw.Pos, "%s %s is not a unicast address", what, gw.Addr)
-		return
-	}
-	if u, mine := v.addrs[gw.Addr]; mine && u.key == key {
-		v.errorf(gw.Pos, "%s %s is an address of this interface itself", what, gw.Addr)
-		return
-	}
-	if !OnLink(l, gw.Addr) {
-		v.warnf(gw.Pos, "%s %s is outside every subnet of %s", what, gw.Addr, key).Hint = "the route is installed as on-link (the neighbour is assumed reachable on this interface); check the address"
-	}
-}
-
 // port checks the bridge-port settings of an interface.
 func (v *validator) port(key Key, p *Port, l3 *L3) {
 	if p.VLAN != nil && !p.Bridge.Set {
@@ -425,9 +314,7 @@ func (v *validator) port(key Key, p *Port, l3 *L3) {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			if s := diag.Suggest(name, names); s != "" {
-				dg.Hint = fmt.Sprintf("did you mean %q?", s)
-			} else {
+			if dg.Hint = diag.DidYouMean(name, names); dg.Hint == "" {
 				dg.Hint = fmt.Sprintf("declare it under `bridges:` (%s: {})", name)
 			}
 		}
@@ -531,8 +418,9 @@ func (v *validator) tap(t *Tap) {
 		return
 	}
 	for _, s := range []Str{t.User, t.Group} {
-		if s.Set && (len(s.Value) > 32 || !userRE.MatchString(s.Value)) {
-			v.errorf(s.Pos, "%q is not a user or group name (or number)", s.Value)
+		if msg := userGroupProblem(s.Value); s.Set && msg != "" {
+			v.errorf(s.Pos, "%q is not a user or group name or number: %s", s.Value, msg).Hint =
+				"a name starts with a letter or _ and goes on with letters, digits, _ . - (at most 31 bytes); a number is a uid or gid"
 		}
 	}
 	key := t.Name.Key()
@@ -543,8 +431,34 @@ func (v *validator) tap(t *Tap) {
 	}
 }
 
+// userGroupProblem says what is wrong with a tap's `user:` or `group:`, ""
+// when systemd and ip would take it: a uid/gid, or a name by systemd's
+// strict valid_user_group_name rules (letters, digits, _ and -, not first
+// a digit or -, at most 31 bytes), dots allowed too as useradd allows them.
+func userGroupProblem(s string) string {
+	switch {
+	case allDigits(s):
+		n, err := strconv.ParseUint(s, 10, 32)
+		switch {
+		case err != nil || n == 1<<32-1:
+			return "a uid or gid is at most 4294967294"
+		case n == 65535:
+			return "65535 is the 16-bit (uid_t) -1, which systemd refuses"
+		}
+		return ""
+	case s == "":
+		return "it is empty"
+	case len(s) > 31:
+		return fmt.Sprintf("it is %d bytes long, the limit is 31", len(s))
+	case !userRE.MatchString(s):
+		return "it starts with a digit, - or ., or has a character other than letters, digits, _ . -"
+	}
+	return ""
+}
+
 func (v *validator) uplinks() {
 	macs := map[string]Pos{}
+	owners := v.macOwners()
 	for _, u := range v.lab.Uplinks {
 		switch {
 		case u.Interface.Set && u.MAC.Set:
@@ -565,14 +479,106 @@ func (v *validator) uplinks() {
 			m := NormalMAC(u.MAC.Value)
 			if first, dup := macs[m]; dup {
 				v.errorf(u.MAC.Pos, "uplink MAC %s is already used (line %d)", u.MAC.Value, first.Line)
+			} else if i := owners[m]; i != nil {
+				v.errorf(u.MAC.Pos, "uplink MAC %s is also the MAC of %s (line %d): the uplink's .network would match that link too", u.MAC.Value, i.Key, i.MACSetting().Pos.Line).Hint =
+					"match the uplink by `interface: NAME`, or give the lab's link another MAC"
 			}
 			macs[m] = u.MAC.Pos
 			key = Key{"", "uplink " + m}
 		}
 		v.mtu(u.MTU)
 		v.port(key, &u.Port, nil)
+		if u.MAC.Set && u.VLAN != nil {
+			v.macUplinkVLAN(u)
+		}
 		if !u.Bridge.Set && !v.hasVLANChild(key) {
-			v.warnf(u.Pos, "uplink %s joins no bridge and carries no VLAN: netgen only takes it out of other configuration", key.If).Hint = "add `bridge:`, or a vlan with this uplink as its parent"
+			v.warnf(u.Pos, "uplink %s joins no bridge and carries no VLAN: netgen only takes it out of other configuration", u.describe()).Hint = "add `bridge:`, or a vlan with this uplink as its parent"
+		}
+	}
+}
+
+// macUplinkVLAN refuses port VLANs on an uplink matched by MAC that need
+// the bridge's default PVID taken off the port: networkd 252 adds port VLANs
+// but never removes the one the kernel gives every new port, and the unit
+// that does it for other ports needs the interface's name. The default VLAN
+// would stay untagged on the port beside the lab's, and its frames would
+// cross between the VLANs.
+func (v *validator) macUplinkVLAN(u *Uplink) {
+	b, ok := v.x.Bridges[Key{"", u.Bridge.Value}]
+	if !ok || !b.VLANFiltering.Value {
+		return
+	}
+	def := b.PVID()
+	if !dropsDefaultPVID(u.VLAN, def) {
+		return
+	}
+	v.errorf(u.VLAN.Pos, "an uplink matched by `mac:` keeps bridge %q's default VLAN %d untagged, which these port VLANs must drop: its frames would cross into the lab's VLANs", b.Name.Value, def).Hint =
+		"match the uplink by `interface: NAME` (netgen then removes the default VLAN from the port)"
+}
+
+// dropsDefaultPVID reports whether a port must lose the bridge's default
+// PVID def: it is not the port's untagged VLAN and no trunk entry carries
+// it (the generator's portVLANs makes the same choice).
+func dropsDefaultPVID(pv *PortVLAN, def int) bool {
+	native := def
+	switch {
+	case pv.Access.Set:
+		native = pv.Access.Value
+	case pv.Native.Set:
+		native = pv.Native.Value
+	}
+	if def == 0 || def == native {
+		return false
+	}
+	for _, r := range pv.Trunk {
+		if r.From <= def && def <= r.To {
+			return false
+		}
+	}
+	return true
+}
+
+// macOwners maps each MAC the lab sets (normalized) to the interface that
+// sets it first in the file.
+func (v *validator) macOwners() map[string]*Iface {
+	owners := map[string]*Iface{}
+	for _, i := range v.x.Order {
+		m := i.MACSetting()
+		if !m.Set {
+			continue
+		}
+		if hw, err := net.ParseMAC(m.Value); err != nil || len(hw) != 6 {
+			continue
+		}
+		n := NormalMAC(m.Value)
+		if first := owners[n]; first == nil || m.Pos.Before(first.MACSetting().Pos) {
+			owners[n] = i
+		}
+	}
+	return owners
+}
+
+// macs refuses a MAC address given to two interfaces: on one segment they
+// would take each other's frames, and switches and neighbour tables would
+// flap between them.
+func (v *validator) macs() {
+	owners := v.macOwners()
+	for _, i := range v.x.Order {
+		m := i.MACSetting()
+		if !m.Set {
+			continue
+		}
+		if hw, err := net.ParseMAC(m.Value); err != nil || len(hw) != 6 {
+			continue
+		}
+		first := owners[NormalMAC(m.Value)]
+		if first == i {
+			continue
+		}
+		dg := v.errorf(m.Pos, "MAC address %s is already the MAC of %s (line %d)", m.Value, first.Key, first.MACSetting().Pos.Line)
+		dg.Hint = "every interface of a lab needs its own MAC"
+		if i.Kind == KindVLAN && i.VLAN.Parent.Key() == first.Key {
+			dg.Hint = "remove the VLAN's `mac:`: a VLAN takes its parent's MAC when it sets none"
 		}
 	}
 }
@@ -640,6 +646,10 @@ func (v *validator) vlans() {
 			}
 		}
 		key := vl.Key()
+		if vl.Bridge.Set && v.onBridge(parent, vl.Bridge.Value) {
+			v.errorf(vl.Bridge.Pos, "VLAN %s sits on bridge %q and cannot also be its port", key, vl.Bridge.Value).Hint =
+				"the kernel refuses to make a link a port of a bridge it is stacked on; use a port VLAN (`vlan:` on the bridge's ports) or another bridge"
+		}
 		v.port(key, &vl.Port, &vl.L3)
 		if !vl.Bridge.Set {
 			v.l3(key, &vl.L3)
@@ -648,6 +658,26 @@ func (v *validator) vlans() {
 			v.errorf(vl.Parent.Pos, "VLAN %s is stacked on itself through its parents", name)
 		}
 	}
+}
+
+// onBridge reports whether the interface is bridge br (of its namespace) or
+// a VLAN stacked on it.
+func (v *validator) onBridge(i *Iface, br string) bool {
+	for n := 0; n <= len(v.lab.VLANs); n++ {
+		switch i.Kind {
+		case KindBridge:
+			return i.Key.If == br
+		case KindVLAN:
+			p, ok := v.x.Ifaces[i.VLAN.Parent.Key()]
+			if !ok {
+				return false
+			}
+			i = p
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // parentMTU is the MTU a VLAN's parent will have: the lab's, or 1500 for a

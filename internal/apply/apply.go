@@ -12,6 +12,7 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ import (
 	godbus "github.com/godbus/dbus/v5"
 
 	"github.com/netgen-lab/netgen/internal/install"
+	"github.com/netgen-lab/netgen/internal/killpoint"
 )
 
 // SystemdRunning reports whether systemd is PID 1 here (sd_booted(3)).
@@ -86,9 +88,11 @@ func (a *Actions) Describe() []string {
 }
 
 // Compute works out the actions from the previous record, the new one, the
-// file changes and the units' current states (unit → ActiveState; nil when
-// unknown, e.g. in an image).
-func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs, active map[string]string) *Actions {
+// file changes, the units' current states (unit → ActiveState; nil when
+// unknown, e.g. in an image) and the work an interrupted run left pending
+// (nil when none): what the files no longer show but the running system
+// still lacks.
+func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs, active map[string]string, pending *Actions) *Actions {
 	a := &Actions{}
 	// The directory a file is in decides which daemon reloads.
 	netDir := d.NetworkPath() + "/"
@@ -124,17 +128,24 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 			start[u] = true
 		}
 	}
+	recreate := map[string]bool{}
 	for dev, h := range old.Netdevs {
 		nh, still := rec.Netdevs[dev]
 		switch {
 		case !still:
 			a.Delete = append(a.Delete, dev)
 		case nh != h:
-			a.Recreate = append(a.Recreate, dev)
-			for _, u := range rec.HostBridgePorts[dev] {
-				if !start[u] {
-					restart[u] = true
-				}
+			recreate[dev] = true
+		}
+	}
+	if pending != nil {
+		a.merge(pending, rec, start, restart, recreate)
+	}
+	for dev := range recreate {
+		a.Recreate = append(a.Recreate, dev)
+		for _, u := range rec.HostBridgePorts[dev] {
+			if !start[u] {
+				restart[u] = true
 			}
 		}
 	}
@@ -143,6 +154,11 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 	}
 	for u := range restart {
 		a.Restart = append(a.Restart, u)
+	}
+	if active != nil {
+		// A unit that is not running needs no stop (an interrupted run may
+		// have stopped it already, and systemd may have forgotten it).
+		a.Stop = slices.DeleteFunc(a.Stop, func(u string) bool { return active[u] == "inactive" || active[u] == "" })
 	}
 	for _, list := range []*[]string{&a.Stop, &a.Recreate, &a.Delete, &a.Start, &a.Restart} {
 		slices.Sort(*list)
@@ -153,6 +169,57 @@ func Compute(old, rec *install.Record, changes []install.Change, d install.Dirs,
 		return !strings.HasSuffix(a.Start[i], ".target") && strings.HasSuffix(a.Start[j], ".target")
 	})
 	return a
+}
+
+// merge adds the work an interrupted run left, as far as the new lab still
+// wants it: a unit it was to start or restart is restarted (or started
+// when it is not running), unless the lab no longer has it, when it is
+// stopped; a device it was to re-create or delete is re-created when the
+// lab has it, deleted when not.
+func (a *Actions) merge(p *Actions, rec *install.Record, start, restart, recreate map[string]bool) {
+	a.DaemonReload = a.DaemonReload || p.DaemonReload
+	a.NetworkdReload = a.NetworkdReload || p.NetworkdReload
+	has := map[string]bool{}
+	for _, u := range rec.Units {
+		has[u] = true
+	}
+	for _, u := range p.Stop {
+		if !has[u] {
+			a.Stop = append(a.Stop, u)
+		}
+	}
+	for _, u := range append(append([]string{}, p.Start...), p.Restart...) {
+		switch {
+		case !has[u]:
+			a.Stop = append(a.Stop, u)
+		case !start[u] && !strings.HasSuffix(u, ".target"):
+			restart[u] = true
+		case !start[u]:
+			start[u] = true
+		}
+	}
+	for _, dev := range append(append([]string{}, p.Recreate...), p.Delete...) {
+		if _, ok := rec.Netdevs[dev]; ok {
+			recreate[dev] = true
+		} else {
+			a.Delete = append(a.Delete, dev)
+		}
+	}
+}
+
+// Bytes is the actions as pending work (install.WritePending).
+func (a *Actions) Bytes() []byte {
+	b, _ := json.Marshal(a)
+	return append(b, '\n')
+}
+
+// ParsePending reads pending work written by Bytes.
+func ParsePending(b []byte) (*Actions, error) {
+	var a Actions
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 const (
@@ -256,22 +323,32 @@ func (s *System) job(ctx context.Context, what, unit string, f func(context.Cont
 
 // Before runs what must happen while the old files are still in place:
 // stopping the units the lab no longer has.
+// A unit an interrupted run already stopped (and whose file may be gone)
+// is skipped.
 func (s *System) Before(ctx context.Context, a *Actions) error {
 	for _, u := range a.Stop {
+		if st := s.States(ctx, []string{u})[u]; st == "inactive" || st == "" {
+			continue
+		}
 		fmt.Fprintf(s.log, "netgen: stopping %s (no longer in the lab)\n", u)
 		if err := s.job(ctx, "stop", u, s.conn.StopUnitContext); err != nil {
 			return &Error{err.Error()}
 		}
+		killpoint.Step("stop " + u)
 	}
 	return nil
 }
 
-// After runs the rest once the new files are in place.
-func (s *System) After(ctx context.Context, a *Actions, units []string) error {
+// After runs the rest once the new files are in place. An error means a
+// step could not be carried out (its work is still to do); failed lists
+// the start and restart jobs that ran and failed, which the units' states
+// show from then on.
+func (s *System) After(ctx context.Context, a *Actions) (failed []string, err error) {
 	if a.DaemonReload {
 		if err := s.conn.ReloadContext(ctx); err != nil {
-			return &Error{fmt.Sprintf("daemon-reload: %v", err)}
+			return nil, &Error{fmt.Sprintf("daemon-reload: %v", err)}
 		}
+		killpoint.Step("daemon-reload")
 	}
 	if len(a.Recreate)+len(a.Delete) > 0 {
 		// networkd 252 keeps a parsed .network, with the ifindex of the bridge
@@ -283,40 +360,48 @@ func (s *System) After(ctx context.Context, a *Actions, units []string) error {
 		// again before the devices are gone.
 		for _, u := range []string{networkdSocket, networkdUnit} {
 			if err := s.job(ctx, "stop", u, s.conn.StopUnitContext); err != nil {
-				return &Error{err.Error()}
+				return nil, &Error{err.Error()}
 			}
+			killpoint.Step("stop " + u)
 		}
 		for _, d := range a.Recreate {
 			fmt.Fprintf(s.log, "netgen: re-creating %s: its .netdev changed, and networkd does not apply that to an existing device\n", d)
 			if err := DeleteLink(d); err != nil {
-				return &Error{err.Error()}
+				return nil, &Error{err.Error()}
 			}
+			killpoint.Step("delete device " + d)
 		}
 		for _, d := range a.Delete {
 			fmt.Fprintf(s.log, "netgen: deleting %s: it is no longer in the lab, and networkd does not delete it\n", d)
 			if err := DeleteLink(d); err != nil {
-				return &Error{err.Error()}
+				return nil, &Error{err.Error()}
 			}
+			killpoint.Step("delete device " + d)
 		}
 		for _, u := range []string{networkdSocket, networkdUnit} {
 			if err := s.job(ctx, "start", u, s.conn.StartUnitContext); err != nil {
-				return &Error{err.Error()}
+				return nil, &Error{err.Error()}
 			}
+			killpoint.Step("start " + u)
 		}
 		for _, d := range a.Recreate {
 			if err := waitLink(ctx, d, 30*time.Second); err != nil {
-				return &Error{fmt.Sprintf("networkd did not re-create %s: %v; see `journalctl -u systemd-networkd`", d, err)}
+				return nil, &Error{fmt.Sprintf("networkd did not re-create %s: %v; see `journalctl -u systemd-networkd`", d, err)}
 			}
 		}
 	} else if a.NetworkdReload {
 		if err := s.networkd(ctx, "Reload"); err != nil {
-			return &Error{fmt.Sprintf("systemd-networkd reload: %v (is systemd-networkd running? `systemctl status systemd-networkd`)", err)}
+			return nil, &Error{fmt.Sprintf("systemd-networkd reload: %v (is systemd-networkd running? `systemctl status systemd-networkd`)", err)}
 		}
+		killpoint.Step("reload systemd-networkd")
 	}
 	// Every start job is queued before any is waited for, so that systemd
 	// runs them in parallel, as at boot (one after another, 100 namespaces
 	// took 1.5 times as long).
-	failed := s.jobs(ctx, "start", a.Start, s.conn.StartUnitContext)
+	failed = s.jobs(ctx, "start", a.Start, s.conn.StartUnitContext)
+	if len(a.Start) > 0 {
+		killpoint.Step("start units")
+	}
 	for _, u := range a.Restart {
 		// A restart propagates to PartOf= units as jobs of their own; a
 		// restart of one of them issued meanwhile would kill its start.
@@ -324,10 +409,17 @@ func (s *System) After(ctx context.Context, a *Actions, units []string) error {
 		if err := s.job(ctx, "restart", u, s.conn.RestartUnitContext); err != nil {
 			failed = append(failed, err.Error())
 		}
+		killpoint.Step("restart " + u)
 	}
 	// A restart propagates to PartOf= units as jobs of their own: wait for
 	// them before judging.
 	s.waitJobs(ctx)
+	return failed, nil
+}
+
+// Verify reports every unit of units that is not active, with the jobs
+// that failed (After), as one *Error; nil when the lab is up.
+func (s *System) Verify(ctx context.Context, units, failed []string) error {
 	for u, st := range s.States(ctx, units) {
 		if st != "active" && !strings.HasSuffix(u, ".target") {
 			failed = append(failed, fmt.Sprintf("%s is %s; see `journalctl -u %s`", u, st, u))

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netgen-lab/netgen/generator"
+	"github.com/netgen-lab/netgen/internal/killpoint"
+	"github.com/netgen-lab/netgen/names"
 	"github.com/netgen-lab/netgen/render"
 )
 
@@ -32,59 +35,103 @@ type Dirs struct {
 	Root    string
 	Network string
 	Unit    string
+
+	res *resolver
 }
 
-// Resolve fills in defaults.
-func (d Dirs) Resolve() Dirs {
+// Resolve fills in defaults and resolves the directories inside the root
+// (see root.go): a directory that leads out of the root is a *RootError.
+func (d Dirs) Resolve() (Dirs, error) {
 	if d.Network == "" {
 		d.Network = DefaultNetworkDir
 	}
 	if d.Unit == "" {
 		d.Unit = DefaultUnitDir
 	}
-	return d
+	if !d.rooted() {
+		return d, nil
+	}
+	d.res = &resolver{dirs: map[string]string{}}
+	for _, dir := range []string{d.Network, d.Unit} {
+		if climbs(dir) {
+			return d, &RootError{Root: d.Root, Path: dir, Arg: true, Err: errAbove}
+		}
+		if _, err := d.dirPath(dir); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
 }
 
-// host returns the path on this machine of a path inside the root.
-func (d Dirs) host(p string) string {
-	if d.Root == "" || d.Root == "/" {
-		return p
+// NetworkPath is the networkd directory on this machine.
+func (d Dirs) NetworkPath() string {
+	p, err := d.dirPath(d.Network)
+	if err != nil {
+		// Resolve has resolved it; unresolved Dirs are only the tests'.
+		return filepath.Join(d.Root, d.Network)
 	}
-	return filepath.Join(d.Root, p)
+	return p
+}
+
+func (d Dirs) unitPath() string {
+	p, err := d.dirPath(d.Unit)
+	if err != nil {
+		return filepath.Join(d.Root, d.Unit)
+	}
+	return p
 }
 
 // Path returns where a file is written on this machine.
 func (d Dirs) Path(f render.File) string {
-	dir := d.Network
 	if f.Dir == render.UnitDir {
-		dir = d.Unit
+		return filepath.Join(d.unitPath(), f.Name)
 	}
-	return d.host(filepath.Join(dir, f.Name))
+	return filepath.Join(d.NetworkPath(), f.Name)
 }
 
-// Link is an enablement symlink: Path (on this machine) points to Target
-// (the unit's path as the booted system sees it).
+// Link is an enablement symlink: Path (on this machine; Inside as the
+// system sees it) points to Target (the unit's path as the booted system
+// sees it).
 type Link struct {
-	Path, Target string
+	Path, Inside, Target string
 }
 
 // EnableLinks are the symlinks `systemctl enable` makes for the lab's units:
 // each unit in its WantedBy target's .wants directory, next to the units.
-func EnableLinks(p *generator.Plan, d Dirs) []Link {
+func EnableLinks(p *generator.Plan, d Dirs) ([]Link, error) {
 	if p.Target == "" {
+		return nil, nil
+	}
+	var links []Link
+	add := func(wantedBy, unit string) error {
+		inside := filepath.Join(d.Unit, wantedBy+".wants", unit)
+		path, err := d.hostPath(inside)
+		if err != nil {
+			return err
+		}
+		links = append(links, Link{Path: path, Inside: inside, Target: filepath.Join(d.Unit, unit)})
 		return nil
 	}
-	mk := func(wantedBy, unit string) Link {
-		return Link{
-			Path:   d.host(filepath.Join(d.Unit, wantedBy+".wants", unit)),
-			Target: filepath.Join(d.Unit, unit),
+	if err := add("multi-user.target", p.Target); err != nil {
+		return nil, err
+	}
+	for _, u := range p.Units {
+		if err := add(p.Target, u.Name); err != nil {
+			return nil, err
 		}
 	}
-	links := []Link{mk("multi-user.target", p.Target)}
-	for _, u := range p.Units {
-		links = append(links, mk(p.Target, u.Name))
+	return links, nil
+}
+
+// Enabled reports whether unit is enabled in the root's /etc/systemd/system
+// for wantedBy (its symlink in WANTEDBY.wants).
+func (d Dirs) Enabled(wantedBy, unit string) bool {
+	p, err := d.hostPath(filepath.Join("/etc/systemd/system", wantedBy+".wants", unit))
+	if err != nil {
+		return false
 	}
-	return links
+	_, err = os.Lstat(p)
+	return err == nil
 }
 
 // Change is one file or link that a write creates, changes or deletes.
@@ -108,19 +155,25 @@ func Plan(files []render.File, links []Link, d Dirs, old, rec *Record) ([]Change
 	var out []Change
 	owned := map[string]bool{}
 	for _, p := range append(append([]string{}, old.Files...), old.Links...) {
-		owned[d.host(p)] = true
+		hp, err := d.hostPath(p)
+		if err != nil {
+			return nil, err
+		}
+		owned[hp] = true
 	}
 	keep := map[string]bool{}
 	for _, f := range files {
 		path := d.Path(f)
 		keep[path] = true
-		cur, err := os.ReadFile(path)
+		cur, err := readRegular(path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			cur = nil
+		case errors.Is(err, errNotRegular):
+			return nil, &ConflictError{Path: path}
 		case err != nil:
 			return nil, err
-		case !owned[path] && !ownedBy(path, rec.Lab):
+		case !owned[path] && !d.ownedBy(path, rec.Lab, false):
 			return nil, &ConflictError{Path: path}
 		case bytes.Equal(cur, f.Data):
 			if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() && st.Mode().Perm() == f.Mode {
@@ -135,7 +188,7 @@ func Plan(files []render.File, links []Link, d Dirs, old, rec *Record) ([]Change
 		if err == nil && t == l.Target {
 			continue
 		}
-		if _, serr := os.Lstat(l.Path); serr == nil && !owned[l.Path] && !ownedBy(l.Path, rec.Lab) {
+		if _, serr := os.Lstat(l.Path); serr == nil && !owned[l.Path] && !d.ownedBy(l.Path, rec.Lab, false) {
 			return nil, &ConflictError{Path: l.Path}
 		}
 		l := l
@@ -152,18 +205,41 @@ func Plan(files []render.File, links []Link, d Dirs, old, rec *Record) ([]Change
 		if _, err := os.Lstat(p); err != nil {
 			continue
 		}
-		if !ownedBy(p, rec.Lab) {
+		if !d.ownedBy(p, rec.Lab, true) {
 			continue // no longer ours: someone replaced it; leave it
 		}
-		cur, _ := os.ReadFile(p)
+		cur, _ := readRegular(p)
 		out = append(out, Change{Path: p, Old: cur, Delete: true})
 	}
 	recPath := d.RecordPath(rec.Lab)
-	cur, _ := os.ReadFile(recPath)
+	cur, _ := readRegular(recPath)
 	if !bytes.Equal(cur, rec.Bytes()) {
 		out = append(out, Change{Path: recPath, Old: cur, New: rec.Bytes(), Mode: 0o644, Quiet: true})
 	}
 	return out, nil
+}
+
+var errNotRegular = errors.New("not a regular file")
+
+// readRegular reads the regular file at path without following a symlink
+// there (it might lead out of the root); anything else is errNotRegular.
+func readRegular(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("%s: %w", path, errNotRegular)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", path, errNotRegular)
+	}
+	return io.ReadAll(f)
 }
 
 // Visible returns the changes a user is told about.
@@ -191,6 +267,19 @@ type Staged struct {
 func Stage(changes []Change) (*Staged, error) {
 	st := &Staged{changes: changes}
 	dirs := map[string]bool{}
+	writes := map[string]map[string]bool{} // dir → base names written there
+	for _, c := range changes {
+		if !c.Delete && !c.Quiet {
+			dir := filepath.Dir(c.Path)
+			if writes[dir] == nil {
+				writes[dir] = map[string]bool{}
+			}
+			writes[dir][filepath.Base(c.Path)] = true
+		}
+	}
+	for dir, bases := range writes {
+		removeStaleTemps(dir, bases)
+	}
 	for _, c := range changes {
 		if c.Delete || c.Quiet {
 			continue
@@ -231,6 +320,25 @@ func Stage(changes []Change) (*Staged, error) {
 	return st, nil
 }
 
+// removeStaleTemps removes the temporary files a killed run left beside the
+// files about to be written (.NAME.netgen-*): only those, so that nothing
+// of another lab or program is touched.
+func removeStaleTemps(dir string, bases map[string]bool) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name, ok := strings.CutPrefix(e.Name(), ".")
+		if !ok {
+			continue
+		}
+		if i := strings.LastIndex(name, ".netgen-"); i > 0 && bases[name[:i]] {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
 // syncFS flushes the file system holding dir, once per file system.
 func syncFS(dir string, done map[uint64]bool) error {
 	f, err := os.Open(dir)
@@ -268,6 +376,7 @@ func (st *Staged) Commit() error {
 			}
 			return err
 		}
+		killpoint.Step("rename " + st.writes[i].Path)
 	}
 	st.temps = nil
 	for _, c := range st.changes {
@@ -276,11 +385,15 @@ func (st *Staged) Commit() error {
 				return err
 			}
 			removeEmptyWants(filepath.Dir(c.Path))
+			killpoint.Step("delete " + c.Path)
 		}
 	}
 	for _, c := range st.changes {
 		if c.Quiet && !c.Delete {
-			return WriteFile(c.Path, c.New, c.Mode)
+			if err := WriteFile(c.Path, c.New, c.Mode); err != nil {
+				return err
+			}
+			killpoint.Step("record " + c.Path)
 		}
 	}
 	return nil
@@ -289,7 +402,7 @@ func (st *Staged) Commit() error {
 // removeEmptyWants removes a .wants directory of a netgen target once its
 // last link is gone, as systemctl disable does.
 func removeEmptyWants(dir string) {
-	if base := filepath.Base(dir); strings.HasPrefix(base, "netgen-") && strings.HasSuffix(base, ".wants") {
+	if base := filepath.Base(dir); strings.HasPrefix(base, names.UnitPrefix) && strings.HasSuffix(base, ".wants") {
 		os.Remove(dir) // fails, harmlessly, while it is not empty
 	}
 }

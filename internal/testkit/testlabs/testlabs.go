@@ -5,9 +5,12 @@ package testlabs
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/netgen-lab/netgen/internal/compile"
 )
@@ -42,4 +45,35 @@ func Compile(t testing.TB, name string, src []byte) *compile.Result {
 		t.Fatalf("%s has errors:\n%s", name, b.String())
 	}
 	return res
+}
+
+// Reach is a lab's hand-written reachability matrix, NAME.reach.yml beside
+// NAME.yml.
+type Reach struct {
+	// Setup are shell commands the test runs before checking (e.g. a veth
+	// standing in for an uplink NIC).
+	Setup  []string `yaml:"setup"`
+	Ping   []Probe  `yaml:"ping"`
+	NoPing []Probe  `yaml:"no-ping"`
+}
+
+// Probe is one ping: from a namespace (or "host") to an address.
+type Probe struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// ReadReach reads the reachability matrix beside a lab file.
+func ReadReach(t testing.TB, lab string) Reach {
+	t.Helper()
+	var r Reach
+	path := strings.TrimSuffix(lab, ".yml") + ".reach.yml"
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("lab %s has no reachability matrix: %v", lab, err)
+	}
+	if err := yaml.Unmarshal(src, &r); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return r
 }

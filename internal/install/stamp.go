@@ -1,23 +1,18 @@
-package cli
+package install
 
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
-
-	"github.com/netgen-lab/netgen/internal/apply"
-	"github.com/netgen-lab/netgen/internal/install"
 )
 
 // A stamp lets a pipeline's unchanged re-run finish without compiling: it
@@ -29,42 +24,24 @@ import (
 // path, which compares contents.
 //
 // Stamps live beside the record, one per lab file:
-// .netgen-src-HASH.stamp, HASH naming the lab file's absolute path.
-
-// buildID identifies this netgen's code; "" disables stamps. Only a build
-// from a clean VCS tree has one: a dev build's "version" says nothing
-// about the code that wrote the files.
-var buildID = func() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	var rev string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				return ""
-			}
-		}
-	}
-	return rev
-}
+// .netgen-src-HASH.stamp, HASH naming the lab file's absolute path. A lab
+// with pending runtime work (pending.go) is never up to date.
+//
+// build identifies the netgen that writes and reads a stamp; "" disables
+// stamps (a dev build's version says nothing about its code).
 
 const stampVersion = "netgen-stamp-1"
 
-func stampPath(d install.Dirs, labPath string) (string, bool) {
+func stampPath(d Dirs, labPath string) (string, bool) {
 	abs, err := filepath.Abs(labPath)
 	if err != nil || labPath == "-" {
 		return "", false
 	}
 	h := sha256.Sum256([]byte(abs))
-	return filepath.Join(d.Root, d.Network, ".netgen-src-"+hex.EncodeToString(h[:6])+".stamp"), true
+	return filepath.Join(d.NetworkPath(), ".netgen-src-"+hex.EncodeToString(h[:6])+".stamp"), true
 }
 
-func stampHead(id string, src []byte, d install.Dirs) string {
+func stampHead(id string, src []byte, d Dirs) string {
 	h := sha256.Sum256(src)
 	return fmt.Sprintf("%s %s %s %s|%s|%s", stampVersion, id, hex.EncodeToString(h[:]), d.Root, d.Network, d.Unit)
 }
@@ -77,16 +54,15 @@ func fileStamp(path string) (string, bool) {
 	return fmt.Sprintf("%d %d %d %s", st.Size, st.Mtim.Nano(), st.Ino, path), true
 }
 
-// upToDate reports whether the stamp shows the lab installed from exactly
-// this source and untouched since; units are the lab's units, which a live
-// caller still checks are running.
-func upToDate(labPath string, src []byte, d install.Dirs) (lab string, units []string, ok bool) {
-	id := buildID()
+// UpToDate reports whether the stamp shows the lab installed from exactly
+// this source by this build, untouched since and with no work pending;
+// units are the lab's units, which a live caller still checks are running.
+func UpToDate(d Dirs, id, labPath string, src []byte) (lab string, units []string, ok bool) {
 	path, okPath := stampPath(d, labPath)
 	if id == "" || !okPath {
 		return "", nil, false
 	}
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path)
 	if err != nil {
 		return "", nil, false
 	}
@@ -107,7 +83,7 @@ func upToDate(labPath string, src []byte, d install.Dirs) (lab string, units []s
 			files = append(files, line)
 		}
 	}
-	return lab, units, lab != "" && unchanged(files)
+	return lab, units, lab != "" && !HasPending(d, lab) && unchanged(files)
 }
 
 // unchanged lstats every file of the stamp, on as many goroutines as there
@@ -137,10 +113,9 @@ func unchanged(lines []string) bool {
 	return !bad.Load()
 }
 
-// writeStamp records the lab's files as they are now; a failure only costs
+// WriteStamp records the lab's files as they are now; a failure only costs
 // the next run its shortcut.
-func writeStamp(labPath string, src []byte, d install.Dirs, rec *install.Record) {
-	id := buildID()
+func WriteStamp(d Dirs, id, labPath string, src []byte, rec *Record) {
 	path, ok := stampPath(d, labPath)
 	if id == "" || !ok {
 		return
@@ -151,7 +126,11 @@ func writeStamp(labPath string, src []byte, d install.Dirs, rec *install.Record)
 	b.WriteString("units " + strings.Join(rec.Units, " ") + "\n")
 	paths := []string{d.RecordPath(rec.Lab)}
 	for _, p := range append(append([]string{}, rec.Files...), rec.Links...) {
-		paths = append(paths, filepath.Join(d.Root, p))
+		hp, err := d.hostPath(p)
+		if err != nil {
+			return
+		}
+		paths = append(paths, hp)
 	}
 	for _, p := range paths {
 		line, ok := fileStamp(p)
@@ -160,41 +139,16 @@ func writeStamp(labPath string, src []byte, d install.Dirs, rec *install.Record)
 		}
 		b.WriteString(line + "\n")
 	}
-	_ = install.WriteFile(path, []byte(b.String()), 0o644)
+	_ = WriteFile(path, []byte(b.String()), 0o644)
 }
 
-// removeStamps deletes the stamps of a lab (netgen down).
-func removeStamps(d install.Dirs, lab string) {
-	matches, _ := filepath.Glob(filepath.Join(d.Root, d.Network, ".netgen-src-*.stamp"))
+// RemoveStamps deletes the stamps of a lab (netgen down).
+func RemoveStamps(d Dirs, lab string) {
+	matches, _ := filepath.Glob(filepath.Join(d.NetworkPath(), ".netgen-src-*.stamp"))
 	for _, m := range matches {
-		b, err := os.ReadFile(m)
+		b, err := readRegular(m)
 		if err == nil && bytes.Contains(b, []byte("\nlab "+lab+"\n")) {
 			os.Remove(m)
 		}
 	}
-}
-
-// fastUpToDate is the unchanged re-run: no compile when the stamp holds and,
-// on a running host, every unit of the lab is active.
-func fastUpToDate(labPath string, src []byte, o buildOpts, st IO) bool {
-	lab, units, ok := upToDate(labPath, src, o.dirs)
-	if !ok {
-		return false
-	}
-	if o.dirs.Root == "" && !o.noReload && apply.SystemdRunning() && len(units) > 0 {
-		sys, err := apply.Connect(context.Background(), st.Err)
-		if err != nil {
-			return false
-		}
-		defer sys.Close()
-		for _, s := range sys.States(context.Background(), units) {
-			if s != "active" {
-				return false
-			}
-		}
-	}
-	if !o.check {
-		fmt.Fprintf(st.Err, "netgen: lab %s is up to date\n", lab)
-	}
-	return true
 }

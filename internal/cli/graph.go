@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/netgen-lab/netgen/internal/graph"
+)
+
+func graphCmd(args []string, st IO) int {
+	fs := newFlags("graph LAB", "graph LAB [--format dot|mermaid]", st)
+	format := fs.String("format", "dot", "dot (Graphviz) or mermaid")
+	if code, ok := parse(fs, args, st); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(st.Err, "netgen: graph takes exactly one LAB")
+		fs.Usage()
+		return ExitUsage
+	}
+	if *format != "dot" && *format != "mermaid" {
+		fmt.Fprintf(st.Err, "netgen: --format %s: want dot or mermaid\n", *format)
+		return ExitUsage
+	}
+	res, code := compileLab(fs.Arg(0), "", st)
+	if code != ExitOK {
+		return code
+	}
+	out, err := graph.Render(res.Plan, *format)
+	if err != nil {
+		fmt.Fprintf(st.Err, "netgen: %v\n", err)
+		return ExitUsage
+	}
+	st.Out.Write(out)
+	return ExitOK
+}

@@ -1,0 +1,574 @@
+// Package reach works out, from a lab's plan alone, which addresses must
+// answer a ping from where and which must not: `netgen test` checks both on
+// the running system, and the hand-written reachability files of the
+// examples are checked against it.
+//
+// The model is the kernel's, reduced to what a lab decides:
+//
+//   - Layer 2: frames of one VLAN id (0 for untagged) travel between the two
+//     ends of a veth, between a VLAN sub-interface (untagged) and its parent
+//     (tagged), between a bridge and its ports (every id on a bridge without
+//     VLAN filtering; on a VLAN-aware bridge, each port's VLANs, untagged
+//     where the port's VLAN is its PVID and leaves untagged). The classes
+//     of this relation are the lab's segments.
+//   - Layer 3: each namespace (and the host) has the connected routes of its
+//     addresses and the lab's routes and gateways; a ping is sent by the
+//     longest matching route, from an address of the egress interface, and
+//     answers when both the request and the reply arrive, through
+//     namespaces that forward (the lab sets net.ipv4.ip_forward or
+//     conf.all.forwarding) where they must.
+//   - Must not answer: an address in the subnet of one of the source's
+//     interfaces that sits on another segment (another VLAN, an unconnected
+//     bridge), unless both segments leave the lab (an uplink, an external
+//     end, a tap: something outside may join them).
+package reach
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/netgen-lab/netgen/generator"
+	"github.com/netgen-lab/netgen/schema"
+)
+
+// Host is how expectations name the host's root namespace.
+const Host = "host"
+
+// Expectation is one ping the lab implies.
+type Expectation struct {
+	// From is the namespace the ping is sent from, or Host.
+	From string
+	To   netip.Addr
+	// Answer says whether To must answer (true) or must not (false).
+	Answer bool
+	// Dev is the interface of From the request leaves through ("lo" for an
+	// address of From itself): `netgen test` checks the running system's
+	// route agrees before it sends anything.
+	Dev string
+	// Why says, for people, why the lab implies it.
+	Why string
+	// Neighbours are the neighbour (ARP, NDP) entries the ping makes on
+	// its way there and back: the kernel's neighbour tables are shared by
+	// every namespace and hold 1024 entries by default, which a full mesh
+	// of a big segment would overflow.
+	Neighbours []Neighbour
+}
+
+// Neighbour is a neighbour entry: a namespace (or Host) resolving an
+// address on a link.
+type Neighbour struct {
+	From string
+	Addr netip.Addr
+}
+
+// Name is how messages name the pair: "netns1 -> 192.168.5.2".
+func (e Expectation) Name() string { return e.From + " -> " + e.To.String() }
+
+// Derive returns every expectation of a plan, sorted by source, then
+// address. A pair that the lab makes both reachable and unreachable (the
+// same address on two segments) is expected to answer: a ping cannot tell
+// which of the two answered.
+func Derive(p *generator.Plan) []Expectation {
+	m := newModel(p)
+	byKey := map[string]Expectation{}
+	add := func(e Expectation) {
+		k := e.From + " " + e.To.String()
+		if old, ok := byKey[k]; ok && (old.Answer || !e.Answer) {
+			return
+		}
+		byKey[k] = e
+	}
+	for _, src := range m.nodes {
+		for _, dst := range m.addrs {
+			if e, ok := m.expect(src, dst); ok {
+				add(e)
+			}
+		}
+	}
+	out := make([]Expectation, 0, len(byKey))
+	for _, e := range byKey {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b Expectation) int {
+		return cmp.Or(cmp.Compare(nodeOrder(a.From), nodeOrder(b.From)), a.To.Compare(b.To))
+	})
+	return out
+}
+
+// nodeOrder sorts the host first, then namespaces by name.
+func nodeOrder(n string) string {
+	if n == Host {
+		return ""
+	}
+	return "~" + n
+}
+
+// port is one interface carrying frames of one VLAN id (0: untagged), or
+// with domain set, the VLAN vid inside a VLAN-aware bridge.
+type port struct {
+	l      *generator.Link
+	vid    int
+	domain bool
+}
+
+// addr is an address of the lab on its interface.
+type addr struct {
+	l *generator.Link
+	p netip.Prefix
+}
+
+type route struct {
+	to     netip.Prefix
+	via    netip.Addr
+	onlink bool
+	metric int
+	dev    *generator.Link
+}
+
+type model struct {
+	parent map[port]port
+	seen   map[port]bool
+	open   map[port]bool
+	// nodes are the namespaces and the host, sorted; node "" is the host.
+	nodes    []string
+	addrs    []addr
+	local    map[string][]addr
+	routes   map[string][]route
+	forwards map[string][2]bool // [IPv4, IPv6]
+	loopback map[string]bool
+	// names and leaving cache describe and leaves, per segment.
+	names   map[port]string
+	leaving map[port]bool
+}
+
+func (m *model) find(x port) port {
+	for {
+		p, ok := m.parent[x]
+		if !ok || p == x {
+			return x
+		}
+		if gp, ok := m.parent[p]; ok {
+			m.parent[x] = gp
+		}
+		x = p
+	}
+}
+
+func (m *model) union(a, b port) {
+	m.seen[a], m.seen[b] = true, true
+	ra, rb := m.find(a), m.find(b)
+	if ra != rb {
+		m.parent[ra] = rb
+	}
+}
+
+// segment is the layer-2 segment an interface's untagged frames are on.
+func (m *model) segment(l *generator.Link) port { return m.find(port{l: l}) }
+
+func newModel(p *generator.Plan) *model {
+	m := &model{parent: map[port]port{}, seen: map[port]bool{}, open: map[port]bool{}, local: map[string][]addr{},
+		routes: map[string][]route{}, forwards: map[string][2]bool{}, loopback: map[string]bool{"": true}}
+	// The VLAN ids that matter: those some interface sends or receives
+	// untagged somewhere. A tagged id nothing untags carries no address.
+	vids := []int{0}
+	for _, l := range p.Links {
+		if l.Kind == schema.KindVLAN {
+			vids = append(vids, l.VID)
+		}
+		if l.PortVLANs != nil {
+			for _, e := range l.PortVLANs.Entries {
+				if e.PVID || e.Untagged {
+					vids = append(vids, e.From)
+				}
+			}
+		}
+		if l.Bridge != nil && l.Bridge.VLANFiltering {
+			vids = append(vids, bridgePVID(l))
+		}
+	}
+	slices.Sort(vids)
+	vids = slices.Compact(vids)
+	for _, l := range p.Links {
+		switch {
+		case l.Peer != nil && l.Creator:
+			for _, v := range vids {
+				m.union(port{l: l, vid: v}, port{l: l.Peer, vid: v})
+			}
+		case l.Kind == schema.KindVLAN && l.Parent != nil:
+			m.union(port{l: l}, port{l: l.Parent, vid: l.VID})
+			if b := l.Parent.Bridge; b != nil && b.VLANFiltering {
+				// An SVI: the bridge itself is a member of the VLAN
+				// (render's `bridge vlan add ... self`), so the
+				// sub-interface is on that VLAN's segment of the bridge.
+				m.union(port{l: l.Parent, vid: l.VID}, port{l: l.Parent, vid: l.VID, domain: true})
+			}
+		}
+		if l.External || l.Kind == schema.KindUplink || l.Kind == schema.KindTap {
+			for _, v := range vids {
+				m.open[port{l: l, vid: v}] = true
+			}
+		}
+		if l.Master != nil {
+			m.attach(l, vids)
+		}
+		if l.Bridge != nil && l.Bridge.VLANFiltering {
+			if pv := bridgePVID(l); pv != 0 {
+				m.union(port{l: l}, port{l: l, vid: pv, domain: true})
+			}
+		}
+	}
+	for _, u := range p.Units {
+		if u.Kind == generator.NamespaceUnit && u.Namespace != nil {
+			m.loopback[u.Namespace.Name] = u.Namespace.Loopback
+			m.forwards[u.Namespace.Name] = forwarding(u.Namespace.Sysctls)
+		}
+	}
+	nodes := map[string]bool{}
+	for ns := range m.loopback {
+		nodes[ns] = true
+	}
+	for _, l := range p.Links {
+		if l.External {
+			continue
+		}
+		for _, a := range l.Addresses {
+			if a.Addr().IsLinkLocalUnicast() {
+				continue
+			}
+			ad := addr{l: l, p: a}
+			m.addrs = append(m.addrs, ad)
+			m.local[l.NS] = append(m.local[l.NS], ad)
+			metric := 0
+			if a.Addr().Is6() {
+				metric = 256
+			}
+			m.routes[l.NS] = append(m.routes[l.NS], route{to: a.Masked(), metric: metric, dev: l})
+			nodes[l.NS] = true
+		}
+		for _, r := range l.Routes {
+			metric := r.Metric
+			if metric == 0 && r.To.Addr().Is6() {
+				metric = 1024
+			}
+			m.routes[l.NS] = append(m.routes[l.NS], route{to: r.To, via: r.Via, onlink: r.OnLink, metric: metric, dev: l})
+		}
+	}
+	for n := range nodes {
+		m.nodes = append(m.nodes, n)
+	}
+	slices.Sort(m.nodes)
+	return m
+}
+
+// attach joins a bridge port to its bridge.
+func (m *model) attach(l *generator.Link, vids []int) {
+	br := l.Master
+	if br.Bridge == nil || !br.Bridge.VLANFiltering {
+		for _, v := range vids {
+			m.union(port{l: l, vid: v}, port{l: br, vid: v})
+		}
+		return
+	}
+	entries := []generator.VLANEntry(nil)
+	if l.PortVLANs != nil {
+		entries = l.PortVLANs.Entries
+	} else if pv := bridgePVID(br); pv != 0 {
+		// A port the lab gives no VLANs has the bridge's default PVID.
+		entries = []generator.VLANEntry{{From: pv, To: pv, PVID: true, Untagged: true}}
+	}
+	for _, e := range entries {
+		for _, v := range vids {
+			if v < e.From || v > e.To {
+				continue
+			}
+			dom := port{l: br, vid: v, domain: true}
+			switch {
+			case e.PVID && e.Untagged:
+				m.union(port{l: l}, dom)
+			case !e.PVID && !e.Untagged:
+				m.union(port{l: l, vid: v}, dom)
+			}
+			// A PVID that leaves tagged, or an untagged VLAN that is not
+			// the PVID, carries frames one way only: no ping crosses it.
+		}
+	}
+}
+
+func bridgePVID(br *generator.Link) int {
+	if br.Bridge.DefaultPVID != nil {
+		return *br.Bridge.DefaultPVID
+	}
+	return 1
+}
+
+// forwarding reports whether namespace-wide sysctls switch forwarding on,
+// for IPv4 and IPv6.
+func forwarding(sysctls []generator.Sysctl) [2]bool {
+	var f [2]bool
+	for _, s := range sysctls {
+		on := strings.TrimSpace(s.Value) == "1"
+		switch s.Path {
+		case "net/ipv4/ip_forward", "net/ipv4/conf/all/forwarding":
+			f[0] = on
+		case "net/ipv6/conf/all/forwarding":
+			f[1] = on
+		}
+	}
+	return f
+}
+
+func nodeName(ns string) string {
+	if ns == "" {
+		return Host
+	}
+	return ns
+}
+
+// lookup is the node's route to dst: longest prefix, then lowest metric,
+// then the lab's order.
+func (m *model) lookup(node string, dst netip.Addr) (route, bool) {
+	var best route
+	found := false
+	for _, r := range m.routes[node] {
+		if !r.to.Contains(dst) {
+			continue
+		}
+		if !found || r.to.Bits() > best.to.Bits() || r.to.Bits() == best.to.Bits() && r.metric < best.metric {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+func (m *model) isLocal(node string, a netip.Addr) bool {
+	for _, l := range m.local[node] {
+		if l.p.Addr() == a {
+			return true
+		}
+	}
+	return false
+}
+
+// source is the address the kernel sends from through a route: one of the
+// egress interface's addresses in the next hop's subnet, else its first of
+// the family, else the node's first of the family.
+func (m *model) source(node string, r route, dst netip.Addr) (netip.Addr, bool) {
+	hop := dst
+	if r.via.IsValid() {
+		hop = r.via
+	}
+	var first, any netip.Addr
+	for _, a := range m.local[node] {
+		if a.p.Addr().Is4() != dst.Is4() {
+			continue
+		}
+		if a.l == r.dev && a.p.Contains(hop) {
+			return a.p.Addr(), true
+		}
+		if a.l == r.dev && !first.IsValid() {
+			first = a.p.Addr()
+		}
+		if !any.IsValid() {
+			any = a.p.Addr()
+		}
+	}
+	if first.IsValid() {
+		return first, true
+	}
+	return any, any.IsValid()
+}
+
+// hop is one step of a packet's path: the node that sends it on and the
+// next hop it resolves.
+type hop struct {
+	node string
+	via  netip.Addr
+	// to is the node that takes the packet in; gateway is set when it
+	// is a router, not the destination.
+	to      string
+	gateway bool
+}
+
+// deliver follows a packet for dst sent by node: it returns the node that
+// takes it in and the gateways it went through.
+func (m *model) deliver(node string, dst netip.Addr) (string, []hop, bool) {
+	var path []hop
+	for ttl := 0; ttl < 32; ttl++ {
+		if ttl > 0 {
+			if m.isLocal(node, dst) {
+				return node, path, true
+			}
+			fam := 0
+			if dst.Is6() {
+				fam = 1
+			}
+			if !m.forwards[node][fam] {
+				return "", path, false
+			}
+		}
+		r, ok := m.lookup(node, dst)
+		if !ok {
+			return "", path, false
+		}
+		next := dst
+		if r.via.IsValid() {
+			next = r.via
+		}
+		seg := m.segment(r.dev)
+		holder := ""
+		found := false
+		for _, a := range m.addrs {
+			if a.p.Addr() == next && a.l.NS != node && m.segment(a.l) == seg {
+				holder, found = a.l.NS, true
+				break
+			}
+		}
+		if !found {
+			return "", path, false
+		}
+		path = append(path, hop{node: node, via: next, to: holder, gateway: r.via.IsValid()})
+		node = holder
+	}
+	return "", path, false
+}
+
+// expect works out what a ping from src to dst must do, if anything.
+func (m *model) expect(src string, dst addr) (Expectation, bool) {
+	e := Expectation{From: nodeName(src), To: dst.p.Addr()}
+	if dst.l.NS == src {
+		// Its own address: answered through lo. IPv6 only on links that
+		// have a carrier (a veth, a VLAN on one): on a tap nobody opened
+		// or a bridge without ports the address stays tentative.
+		if !m.loopback[src] || dst.p.Addr().Is6() && !carrier(dst.l) {
+			return e, false
+		}
+		e.Answer, e.Dev, e.Why = true, "lo", "its own address on "+dst.l.Label()
+		return e, true
+	}
+	r, ok := m.lookup(src, dst.p.Addr())
+	if !ok {
+		return e, false
+	}
+	e.Dev = r.dev.Name
+	from, ok := m.source(src, r, dst.p.Addr())
+	if !ok {
+		return e, false
+	}
+	to, path, ok := m.deliver(src, dst.p.Addr())
+	if ok {
+		back, rpath, ok := m.deliver(to, from)
+		if ok && back == src {
+			e.Answer = true
+			e.Why = m.explain(src, r, dst, path, rpath)
+			for _, h := range append(path, rpath...) {
+				e.Neighbours = append(e.Neighbours, Neighbour{nodeName(h.node), h.via})
+			}
+			return e, true
+		}
+	}
+	// Must not answer: the same subnet on another segment.
+	if r.via.IsValid() {
+		return e, false
+	}
+	var mine *addr
+	for i, a := range m.local[src] {
+		if a.l == r.dev && a.p.Contains(dst.p.Addr()) {
+			mine = &m.local[src][i]
+			break
+		}
+	}
+	if mine == nil || m.segment(r.dev) == m.segment(dst.l) {
+		return e, false
+	}
+	if m.leaves(r.dev) && m.leaves(dst.l) {
+		return e, false
+	}
+	e.Neighbours = []Neighbour{{e.From, dst.p.Addr()}}
+	e.Why = fmt.Sprintf("%s is in the subnet of %s (%s) but on another segment: %s, not %s",
+		dst.l.Label(), r.dev.Label(), mine.p.Masked(), m.describe(dst.l), m.describe(r.dev))
+	return e, true
+}
+
+func (m *model) explain(src string, r route, dst addr, path, rpath []hop) string {
+	gateways := func(p []hop) []string {
+		var out []string
+		for _, h := range p {
+			if h.gateway {
+				out = append(out, fmt.Sprintf("%s (%s)", h.via, nodeName(h.to)))
+			}
+		}
+		return out
+	}
+	if g := gateways(path); len(g) > 0 {
+		return fmt.Sprintf("through %s to %s", strings.Join(g, ", "), dst.l.Label())
+	}
+	s := fmt.Sprintf("%s and %s share %s", r.dev.Label(), dst.l.Label(), m.describe(r.dev))
+	if g := gateways(rpath); len(g) > 0 {
+		s += ", answer through " + strings.Join(g, ", ")
+	}
+	return s
+}
+
+// carrier reports whether a link has a carrier as soon as the lab is up.
+func carrier(l *generator.Link) bool {
+	for l.Kind == schema.KindVLAN && l.Parent != nil {
+		l = l.Parent
+	}
+	return l.Kind == schema.KindVeth && !l.Peer.External
+}
+
+// leaves reports whether a link's segment reaches outside the lab.
+func (m *model) leaves(l *generator.Link) bool {
+	if m.leaving == nil {
+		m.leaving = map[port]bool{}
+		for p := range m.open {
+			m.leaving[m.find(p)] = true
+		}
+	}
+	return m.leaving[m.segment(l)]
+}
+
+// describe names a link's segment for people: the bridge (and VLAN) it is
+// on, or the cable.
+func (m *model) describe(l *generator.Link) string {
+	if m.names == nil {
+		// The VLANs of bridges on the segment name it best, else its
+		// bridges, sorted: the name does not depend on map order.
+		m.names = map[port]string{}
+		vlans, bridges := map[port][]string{}, map[port][]string{}
+		for p := range m.seen {
+			switch {
+			case p.domain:
+				vlans[m.find(p)] = append(vlans[m.find(p)], fmt.Sprintf("VLAN %d of bridge %s", p.vid, p.l.Label()))
+			case p.l.Bridge != nil && p.vid == 0:
+				bridges[m.find(p)] = append(bridges[m.find(p)], p.l.Label())
+			}
+		}
+		for seg, names := range bridges {
+			slices.Sort(names)
+			word := "bridge "
+			if len(names) > 1 {
+				word = "bridges "
+			}
+			m.names[seg] = word + strings.Join(names, " and ")
+		}
+		for seg, names := range vlans {
+			slices.Sort(names)
+			m.names[seg] = strings.Join(names, " and ")
+		}
+	}
+	if d, ok := m.names[m.segment(l)]; ok {
+		return d
+	}
+	if l.Peer != nil {
+		a, b := l.Label(), l.Peer.Label()
+		if b < a {
+			a, b = b, a
+		}
+		return "the cable " + a + " -- " + b
+	}
+	return "the link " + l.Label()
+}

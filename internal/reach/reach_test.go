@@ -1,0 +1,211 @@
+package reach_test
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/netgen-lab/netgen/internal/reach"
+	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
+)
+
+// labDirs are every directory whose labs have a hand-written reachability
+// matrix beside them.
+var labDirs = []string{"../../examples", "../../e2e/testdata/labs", "../../e2e/testdata/apply"}
+
+// TestHandMatricesAgree cross-checks the derivation with the matrices
+// written by hand for the boot tiers: every ping they expect to answer is
+// derived as answering, none they expect silent is derived as answering,
+// and what they expect silent because of the same subnet on another
+// segment is derived as silent. Probes from namespaces the lab does not
+// have (made by the matrix's own setup commands) are outside the lab and
+// left out.
+func TestHandMatricesAgree(t *testing.T) {
+	for _, dir := range labDirs {
+		for _, path := range testlabs.Labs(t, dir) {
+			if _, err := os.Stat(strings.TrimSuffix(path, ".yml") + ".reach.yml"); err != nil {
+				continue // e2e/testdata/apply/failing.yml cannot come up
+			}
+			t.Run(filepath.Base(path), func(t *testing.T) {
+				src, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := testlabs.Compile(t, filepath.Base(path), src)
+				got := map[string]reach.Expectation{}
+				nodes := map[string]bool{reach.Host: true}
+				for _, u := range res.Plan.Units {
+					if u.Namespace != nil {
+						nodes[u.Namespace.Name] = true
+					}
+				}
+				for _, e := range reach.Derive(res.Plan) {
+					got[e.Name()] = e
+				}
+				hand := testlabs.ReadReach(t, path)
+				check := func(p testlabs.Probe, answer bool) {
+					if !nodes[p.From] {
+						return
+					}
+					name := p.From + " -> " + netip.MustParseAddr(p.To).String()
+					e, ok := got[name]
+					switch {
+					case answer && (!ok || !e.Answer):
+						t.Errorf("%s: the matrix expects an answer, the lab implies none (%+v)", name, e)
+					case !answer && ok && e.Answer:
+						t.Errorf("%s: the matrix expects no answer, the lab implies one: %s", name, e.Why)
+					}
+				}
+				for _, p := range hand.Ping {
+					check(p, true)
+				}
+				for _, p := range hand.NoPing {
+					check(p, false)
+				}
+			})
+		}
+	}
+}
+
+func derive(t *testing.T, lab string) map[string]reach.Expectation {
+	t.Helper()
+	res := testlabs.Compile(t, "lab.yml", []byte(lab))
+	out := map[string]reach.Expectation{}
+	for _, e := range reach.Derive(res.Plan) {
+		out[e.Name()] = e
+	}
+	return out
+}
+
+func want(t *testing.T, got map[string]reach.Expectation, name string, answer bool, why string) {
+	t.Helper()
+	e, ok := got[name]
+	if !ok {
+		t.Errorf("%s: no expectation, want answer=%v", name, answer)
+		return
+	}
+	if e.Answer != answer || !strings.Contains(e.Why, why) {
+		t.Errorf("%s: answer=%v (%s), want answer=%v (%q)", name, e.Answer, e.Why, answer, why)
+	}
+}
+
+func none(t *testing.T, got map[string]reach.Expectation, name string) {
+	t.Helper()
+	if e, ok := got[name]; ok {
+		t.Errorf("%s: %+v, want no expectation", name, e)
+	}
+}
+
+// TestVLANsAndRouters: hosts on one VLAN answer each other; across VLANs
+// only through a namespace that forwards, and the same subnet on another
+// VLAN must stay silent.
+func TestVLANsAndRouters(t *testing.T) {
+	got := derive(t, `
+version: 1
+namespaces: {a: {}, b: {}, c: {}, x: {}, r: {sysctl: {net.ipv4.ip_forward: 1}}}
+bridges: {sw: {vlan-filtering: true}}
+veths:
+  - [{name: a:eth0, addresses: [10.1.0.1/24], gateway: 10.1.0.254}, {name: sw-a, bridge: sw, vlan: {access: 10}}]
+  - [{name: b:eth0, addresses: [10.1.0.2/24]}, {name: sw-b, bridge: sw, vlan: {access: 10}}]
+  - [{name: c:eth0, addresses: [10.2.0.1/24], gateway: 10.2.0.254}, {name: sw-c, bridge: sw, vlan: {access: 20}}]
+  - [{name: x:eth0, addresses: [10.1.0.3/24]}, {name: sw-x, bridge: sw, vlan: {access: 20}}]
+  - [r:trunk, {name: sw-r, bridge: sw, vlan: {trunk: [10, 20]}}]
+vlans:
+  - {parent: r:trunk, id: 10, addresses: [10.1.0.254/24]}
+  - {parent: r:trunk, id: 20, addresses: [10.2.0.254/24]}
+`)
+	want(t, got, "a -> 10.1.0.2", true, "VLAN 10 of bridge sw")
+	want(t, got, "a -> 10.2.0.1", true, "through 10.1.0.254 (r)")
+	want(t, got, "c -> 10.1.0.1", true, "through 10.2.0.254 (r)")
+	want(t, got, "a -> 10.1.0.1", true, "its own address")
+	want(t, got, "a -> 10.1.0.3", false, "VLAN 20 of bridge sw, not VLAN 10 of bridge sw")
+	want(t, got, "x -> 10.1.0.2", false, "another segment")
+	if n := fmt.Sprint(got["a -> 10.2.0.1"].Neighbours); n != "[{a 10.1.0.254} {r 10.2.0.1} {c 10.2.0.254} {r 10.1.0.1}]" {
+		t.Errorf("a -> 10.2.0.1 makes neighbour entries %s", n)
+	}
+	// b has no gateway: the reply to c has no way back.
+	none(t, got, "c -> 10.1.0.2")
+	// x is on VLAN 20 with VLAN 10's subnet and no gateway.
+	none(t, got, "x -> 10.2.0.1")
+}
+
+// TestNoForwarding: a gateway that does not forward carries nothing
+// beyond its own addresses.
+func TestNoForwarding(t *testing.T) {
+	got := derive(t, `
+version: 1
+namespaces: {a: {}, r: {}, b: {}}
+veths:
+  - [{name: a:eth0, addresses: [10.1.0.1/24], gateway: 10.1.0.254}, {name: r:eth0, addresses: [10.1.0.254/24]}]
+  - [{name: b:eth0, addresses: [10.2.0.1/24], gateway: 10.2.0.254}, {name: r:eth1, addresses: [10.2.0.254/24]}]
+`)
+	none(t, got, "a -> 10.2.0.1")
+	// r's other address is r's own: no forwarding needed.
+	want(t, got, "a -> 10.2.0.254", true, "through 10.1.0.254 (r)")
+}
+
+// TestUnconnectedBridges: one subnet on two bridges that nothing joins.
+func TestUnconnectedBridges(t *testing.T) {
+	got := derive(t, `
+version: 1
+namespaces: {a: {}, b: {}}
+bridges: {br1: {}, br2: {}}
+veths:
+  - [{name: a:eth0, addresses: [10.1.0.1/24, "fd00::1/64"]}, {name: pa, bridge: br1}]
+  - [{name: b:eth0, addresses: [10.1.0.2/24, "fd00::2/64"]}, {name: pb, bridge: br2}]
+`)
+	want(t, got, "a -> 10.1.0.2", false, "bridge br2, not bridge br1")
+	want(t, got, "b -> fd00::1", false, "another segment")
+	want(t, got, "a -> fd00::1", true, "its own address")
+}
+
+// TestOutsideMayJoin: two segments that both leave the lab (here through
+// uplinks) may be joined outside it: nothing is expected between them.
+func TestOutsideMayJoin(t *testing.T) {
+	got := derive(t, `
+version: 1
+namespaces: {a: {}, b: {}}
+bridges: {br1: {}, br2: {}}
+veths:
+  - [{name: a:eth0, addresses: [10.1.0.1/24]}, {name: pa, bridge: br1}]
+  - [{name: b:eth0, addresses: [10.1.0.2/24]}, {name: pb, bridge: br2}]
+uplinks:
+  - {interface: eth1, bridge: br1}
+  - {interface: eth2, bridge: br2}
+`)
+	none(t, got, "a -> 10.1.0.2")
+}
+
+// TestDeterministic: the derivation does not depend on the lab's order.
+func TestDeterministic(t *testing.T) {
+	a := `
+version: 1
+namespaces: {a: {}, b: {}, c: {}}
+bridges: {br: {}}
+veths:
+  - [{name: a:eth0, addresses: [10.1.0.1/24]}, {name: pa, bridge: br}]
+  - [{name: b:eth0, addresses: [10.1.0.2/24]}, {name: pb, bridge: br}]
+  - [{name: c:eth0, addresses: [10.1.0.3/24]}, {name: pc, bridge: br}]
+`
+	b := `
+version: 1
+bridges: {br: {}}
+namespaces: {c: {}, b: {}, a: {}}
+veths:
+  - [{name: c:eth0, addresses: [10.1.0.3/24]}, {name: pc, bridge: br}]
+  - [{name: pa, bridge: br}, {name: a:eth0, addresses: [10.1.0.1/24]}]
+  - [{name: b:eth0, addresses: [10.1.0.2/24]}, {name: pb, bridge: br}]
+`
+	ra := reach.Derive(testlabs.Compile(t, "a.yml", []byte(a)).Plan)
+	rb := reach.Derive(testlabs.Compile(t, "b.yml", []byte(b)).Plan)
+	if !reflect.DeepEqual(ra, rb) {
+		t.Errorf("order changed the derivation:\n%v\n%v", ra, rb)
+	}
+	if len(ra) != 9 {
+		t.Errorf("%d expectations, want 9 (3 namespaces × 3 addresses): %v", len(ra), ra)
+	}
+}

@@ -1,0 +1,299 @@
+package status_test
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netgen-lab/netgen/generator"
+	"github.com/netgen-lab/netgen/internal/reach"
+	"github.com/netgen-lab/netgen/internal/status"
+	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
+)
+
+const lab = `
+version: 1
+name: st
+namespaces: {a: {}, b: {}, r: {sysctl: {net.ipv4.ip_forward: 1}}}
+bridges: {br: {stp: true, forward-delay: 4}}
+veths:
+  - [{name: a:eth0, addresses: [10.1.0.1/24], gateway: 10.1.0.254, mtu: 1400}, {name: r:eth0, addresses: [10.1.0.254/24], mtu: 1400}]
+  - [{name: b:eth0, addresses: [10.2.0.1/24]}, {name: pb, bridge: br}]
+  - [{name: hb, addresses: [10.2.0.9/24]}, {name: hbp, bridge: br}]
+`
+
+// asPlanned is a system exactly as a plan says.
+func asPlanned(p *generator.Plan) *status.System {
+	sys := &status.System{Namespaces: map[string]*status.Namespace{"": {}}, Units: map[string]status.Unit{}}
+	for _, u := range p.Units {
+		if u.Kind == generator.NamespaceUnit {
+			sys.Namespaces[u.Namespaces[0]] = &status.Namespace{Sysctls: map[string]string{}}
+		}
+	}
+	for _, l := range p.Links {
+		n := sys.Namespaces[l.NS]
+		s := &status.Link{Name: l.Name, Kind: l.Kind.String(), MTU: 1500, Up: true, Addrs: l.Addresses}
+		if l.MTU != 0 {
+			s.MTU = l.MTU
+		}
+		if l.Master != nil {
+			s.Master = l.Master.Name
+		}
+		if b := l.Bridge; b != nil {
+			s.Bridge = &status.Bridge{STP: b.STP, VLANFiltering: b.VLANFiltering, ForwardDelay: 1500}
+			if b.ForwardDelay != nil {
+				s.Bridge.ForwardDelay = *b.ForwardDelay * 100
+			}
+		}
+		n.Links = append(n.Links, s)
+		for _, r := range l.Routes {
+			n.Routes = append(n.Routes, status.Route{To: r.To, Via: r.Via, Dev: l.Name, Proto: 3})
+		}
+	}
+	for _, u := range p.Units {
+		if u.Namespace != nil {
+			for _, sc := range u.Namespace.Sysctls {
+				sys.Namespaces[sc.NS].Sysctls[sc.Path] = sc.Value
+			}
+		}
+	}
+	for _, u := range status.Units(p) {
+		sys.Units[u] = status.Unit{Load: "loaded", Active: "active"}
+	}
+	return sys
+}
+
+func find(r *status.Report, kind, name string) status.Object {
+	for _, o := range r.Objects {
+		if o.Kind == kind && o.Name == name {
+			return o
+		}
+	}
+	return status.Object{}
+}
+
+func TestCompare(t *testing.T) {
+	p := testlabs.Compile(t, "st.yml", []byte(lab)).Plan
+	rep := status.Compare(p, asPlanned(p))
+	if !rep.OK || rep.Counts.OK != len(rep.Objects) {
+		t.Fatalf("a system as planned: %+v\n%s", rep.Counts, strings.Join(rep.Problems(), "\n"))
+	}
+	// 3 namespaces, 7 links, 1 route, 1 sysctl, the units and target.
+	kinds := map[string]int{}
+	for _, o := range rep.Objects {
+		kinds[o.Kind]++
+	}
+	if want := map[string]int{"namespace": 3, "link": 7, "route": 1, "sysctl": 1, "unit": len(status.Units(p))}; fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Errorf("objects by kind %v, want %v", kinds, want)
+	}
+
+	// Broken by hand: a link deleted, an address changed, a unit
+	// stopped, a bridge's STP off, a route gone, a sysctl reset; a link
+	// added in a lab namespace; a namespace, a unit and a host device left
+	// by a previous build.
+	sys := asPlanned(p)
+	del := func(ns, name string) {
+		n := sys.Namespaces[ns]
+		for i, l := range n.Links {
+			if l.Name == name {
+				n.Links = append(n.Links[:i], n.Links[i+1:]...)
+				return
+			}
+		}
+	}
+	get := func(ns, name string) *status.Link {
+		for _, l := range sys.Namespaces[ns].Links {
+			if l.Name == name {
+				return l
+			}
+		}
+		t.Fatalf("no %s:%s", ns, name)
+		return nil
+	}
+	del("", "hbp")
+	get("b", "eth0").Addrs = []netip.Prefix{netip.MustParsePrefix("10.2.0.7/24")}
+	get("", "br").Bridge.STP = false
+	sys.Namespaces["a"].Routes = nil
+	sys.Namespaces["r"].Sysctls["net/ipv4/ip_forward"] = "0"
+	nsUnit := ""
+	for _, u := range p.Units {
+		if u.Kind == generator.NamespaceUnit && u.Namespaces[0] == "b" {
+			nsUnit = u.Name
+		}
+	}
+	sys.Units[nsUnit] = status.Unit{Load: "loaded", Active: "inactive"}
+	sys.Namespaces["a"].Links = append(sys.Namespaces["a"].Links, &status.Link{Name: "extra0", Kind: "veth", Up: true})
+	sys.Namespaces["old"] = &status.Namespace{}
+	sys.Namespaces[""].Links = append(sys.Namespaces[""].Links, &status.Link{Name: "oldbr", Kind: "bridge"})
+	sys.Units["netgen-st-old.service"] = status.Unit{Load: "loaded", Active: "active"}
+	sys.Previous = status.Previous{Namespaces: []string{"old"}, HostDevices: []string{"oldbr", "hb"}, Units: []string{"netgen-st-old.service"}}
+	rep = status.Compare(p, sys)
+	if rep.OK {
+		t.Fatal("a broken system compares OK")
+	}
+	for _, c := range []struct{ kind, name, state, line string }{
+		{"link", "hbp", status.Missing, "no such link in the host namespace"},
+		{"link", "b:eth0", status.Different, "addresses 10.2.0.7/24, want 10.2.0.1/24"},
+		{"link", "br", status.Different, "STP off, want on"},
+		{"route", "default via 10.1.0.254 dev a:eth0", status.Missing, ""},
+		{"sysctl", "r:net.ipv4.ip_forward", status.Different, "value 0, want 1"},
+		{"unit", nsUnit, status.Different, "state inactive, want active"},
+		{"link", "a:extra0", status.Leftover, "not in the lab"},
+		{"namespace", "old", status.Leftover, "previous build"},
+		{"link", "oldbr", status.Leftover, "previous build"},
+		{"unit", "netgen-st-old.service", status.Leftover, "previous build, active"},
+		{"link", "a:eth0", status.OK, ""},
+	} {
+		o := find(rep, c.kind, c.name)
+		if o.State != c.state || !strings.Contains(o.Line(), c.line) {
+			t.Errorf("%s %s: %q (%s), want %s with %q", c.kind, c.name, o.Line(), o.State, c.state, c.line)
+		}
+	}
+	if o := find(rep, "link", "hb"); o.State != status.OK {
+		t.Errorf("hb, in the lab and in the previous build, is %s", o.State)
+	}
+	if rep.Counts.Leftover != 4 || rep.Counts.Missing != 2 {
+		t.Errorf("counts %+v, want 4 leftovers and 2 missing", rep.Counts)
+	}
+
+	// After down: every object missing, nothing left over.
+	gone := &status.System{Namespaces: map[string]*status.Namespace{"": {}}, Units: map[string]status.Unit{}}
+	rep = status.Compare(p, gone)
+	if rep.Counts.OK != 0 || rep.Counts.Leftover != 0 || rep.Counts.Missing != len(rep.Objects) {
+		t.Errorf("after down: %+v, want every object missing, no leftover\n%s", rep.Counts, strings.Join(rep.Problems(), "\n"))
+	}
+}
+
+// TestTableAndJSON: the table names every object and ends with the
+// verdict; colour only when asked; the JSON has the documented keys.
+func TestTableAndJSON(t *testing.T) {
+	p := testlabs.Compile(t, "st.yml", []byte(lab)).Plan
+	sys := asPlanned(p)
+	sys.Namespaces[""].Links = sys.Namespaces[""].Links[1:]
+	rep := status.Compare(p, sys)
+	var b strings.Builder
+	rep.Table(&b, false)
+	out := b.String()
+	if strings.Contains(out, "\x1b[") || !strings.HasPrefix(out, "STATE") || !strings.Contains(out, "missing  link br") ||
+		!strings.HasSuffix(out, "lab st: not as the lab says (17 ok, 0 different, 1 missing, 0 leftover)\n") {
+		t.Errorf("table:\n%s", out)
+	}
+	b.Reset()
+	rep.Table(&b, true)
+	if !strings.Contains(b.String(), "\x1b[31mmissing") {
+		t.Errorf("coloured table has no red 'missing':\n%s", b.String())
+	}
+	b.Reset()
+	if err := rep.JSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"lab": "st"`, `"ok": false`, `"missing": 1`, `"kind": "link"`, `"state": "missing"`, `"detail": "no such link in the host namespace"`} {
+		if !strings.Contains(b.String(), key) {
+			t.Errorf("JSON lacks %s:\n%s", key, b.String())
+		}
+	}
+}
+
+// netns runs ip commands; the test namespaces are throwaway ones of this
+// test, deleted at its end.
+func netns(t *testing.T, cmds ...string) {
+	t.Helper()
+	for _, c := range cmds {
+		if out, err := exec.Command("sh", "-c", c).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", c, err, out)
+		}
+	}
+}
+
+// TestReadAndProbe reads real namespaces (throwaway ones) and pings inside
+// them: the lab's pairs answer, a changed address is reported as a
+// difference, and the pair it breaks is named.
+func TestReadAndProbe(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("SKIPPED: reading and pinging inside namespaces needs root")
+	}
+	a, b := fmt.Sprintf("ngst%da", os.Getpid()), fmt.Sprintf("ngst%db", os.Getpid())
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", a).Run(); exec.Command("ip", "netns", "del", b).Run() })
+	netns(t,
+		"ip netns add "+a, "ip netns add "+b,
+		"ip -n "+a+" link set lo up", "ip -n "+b+" link set lo up",
+		"ip -n "+a+" link add eth0 mtu 1400 type veth peer name p0 mtu 1400 netns "+b,
+		"ip -n "+b+" link add br0 type bridge forward_delay 400",
+		"ip -n "+b+" link set p0 master br0",
+		"ip -n "+b+" link add eth1 type veth peer name p1",
+		"ip -n "+b+" link set p1 master br0",
+		"ip -n "+a+" addr add 10.9.0.1/24 dev eth0",
+		"ip -n "+a+" addr add fd09::1/64 dev eth0 nodad",
+		"ip -n "+b+" addr add 10.9.0.2/24 dev eth1",
+		"ip -n "+b+" addr add fd09::2/64 dev eth1 nodad",
+		"ip -n "+b+" link set addrgenmode none dev p0", "ip -n "+b+" link set addrgenmode none dev p1", "ip -n "+b+" link set addrgenmode none dev br0",
+		"ip -n "+a+" link set eth0 up", "ip -n "+b+" link set p0 up", "ip -n "+b+" link set p1 up", "ip -n "+b+" link set eth1 up", "ip -n "+b+" link set br0 up",
+		"ip -n "+a+" route add 10.8.0.0/16 via 10.9.0.2 metric 7",
+	)
+	src := fmt.Sprintf(`
+version: 1
+name: st
+namespaces: {%[1]s: {}, %[2]s: {}}
+bridges: {br0: {namespace: %[2]s, forward-delay: 4}}
+veths:
+  - [{name: "%[1]s:eth0", addresses: [10.9.0.1/24, "fd09::1/64"], routes: [{to: 10.8.0.0/16, via: 10.9.0.2, metric: 7}], mtu: 1400}, {name: "%[2]s:p0", bridge: br0, mtu: 1400}]
+  - [{name: "%[2]s:eth1", addresses: [10.9.0.2/24, "fd09::2/64"]}, {name: "%[2]s:p1", bridge: br0}]
+`, a, b)
+	p := testlabs.Compile(t, "st.yml", []byte(src)).Plan
+	read := func() *status.Report {
+		sys := &status.System{Namespaces: status.Read(status.Want(p, status.Previous{})), UnitsErr: "not asked"}
+		delete(sys.Namespaces, "") // this machine's own namespace is not the lab's business here
+		sys.Namespaces[""] = &status.Namespace{}
+		return status.Compare(p, sys)
+	}
+	rep := read()
+	if !rep.OK {
+		t.Fatalf("as built:\n%s", strings.Join(rep.Problems(), "\n"))
+	}
+	if o := find(rep, "route", "10.8.0.0/16 via 10.9.0.2 dev "+a+":eth0"); o.State != status.OK {
+		t.Errorf("route: %s", o.Line())
+	}
+	exps := reach.Derive(p)
+	checks := status.Probe(exps, status.ProbeOptions{Timeout: 10 * time.Second, Quiet: time.Second})
+	for _, c := range checks {
+		if !c.OK {
+			t.Errorf("%s: %s", c.Name(), c.Detail)
+		}
+	}
+	if len(checks) != 8 {
+		t.Errorf("%d checks, want 8: %v", len(checks), exps)
+	}
+
+	netns(t, "ip -n "+b+" addr del 10.9.0.2/24 dev eth1", "ip -n "+b+" addr add 10.9.0.3/24 dev eth1", "ip -n "+b+" link set p1 nomaster")
+	rep = read()
+	for _, want := range []string{
+		"link " + b + ":eth1: addresses 10.9.0.3/24 fd09::2/64, want 10.9.0.2/24 fd09::2/64",
+		"link " + b + ":p1: master none, want br0",
+	} {
+		if !strings.Contains(strings.Join(rep.Problems(), "\n"), want) {
+			t.Errorf("after changes, no %q in:\n%s", want, strings.Join(rep.Problems(), "\n"))
+		}
+	}
+	checks = status.Probe(exps, status.ProbeOptions{Timeout: 2 * time.Second, Quiet: time.Second})
+	failed := map[string]string{}
+	for _, c := range checks {
+		if !c.OK {
+			failed[c.Name()] = c.Detail
+		}
+	}
+	if d := failed[a+" -> 10.9.0.2"]; !strings.Contains(d, "no answer") {
+		t.Errorf("%s -> 10.9.0.2: %q, want no answer", a, d)
+	}
+	if d := failed[b+" -> 10.9.0.2"]; !strings.Contains(d, "leaves through") && !strings.Contains(d, "no route") {
+		t.Errorf("%s -> 10.9.0.2 (its old own address): %q, want no local route", b, d)
+	}
+	// a <-> b's eth1 in both families (p1 left the bridge), and b's own
+	// old address.
+	if len(failed) != 5 {
+		t.Errorf("failed %v, want 5", failed)
+	}
+}
