@@ -170,7 +170,7 @@ _netgen netgen; printf '%s\n' "${COMPREPLY[@]}"`
 		want []string
 	}{
 		{"netgen b", []string{"build"}},
-		{"netgen ", []string{"--help", "--version", "build", "down", "graph", "help", "status", "test", "validate", "version"}},
+		{"netgen ", []string{"--help", "--version", "build", "down", "expand", "graph", "help", "status", "test", "validate", "version"}},
 		{"netgen graph lab.yml --format ", []string{"dot", "mermaid"}},
 		{"netgen build --d", []string{"--dry-run"}},
 		{"netgen build ", []string{"lab.yml", "other.yaml", "sub"}},

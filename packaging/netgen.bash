@@ -27,7 +27,7 @@ _netgen()
     done
 
     if [[ -z $cmd ]]; then
-        mapfile -t COMPREPLY < <(compgen -W 'build validate down status test graph version help --help --version' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'build validate down status test graph expand version help --help --version' -- "$cur")
         return
     fi
 
@@ -53,6 +53,7 @@ _netgen()
         status) opts='--json --help' ;;
         test) opts='--json --timeout --help' ;;
         graph) opts='--format --help' ;;
+        expand) opts='--help' ;;
         *) return ;;
     esac
     if [[ $cur == -* ]]; then

@@ -259,15 +259,15 @@ var (
 	linkKeys      = []string{"mtu", "mac"}
 	l3Keys        = []string{"addresses", "gateway", "routes", "masquerade"}
 	portKeys      = []string{"bridge", "vlan", "port"}
-	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines", "wires", "dns", "bonds", "dummies", "vrfs"})
+	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines", "wires", "dns", "bonds", "dummies", "vrfs", "pools"})
 	namespaceKeys = keys([]string{"loopback", "sysctl", "machine", "services", "dns"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
-		"vlan-filtering", "default-pvid", "group-forward-mask", "machine", "machines"}, linkKeys, l3Keys)
+		"vlan-filtering", "default-pvid", "group-forward-mask", "machine", "machines", "pool"}, linkKeys, l3Keys)
 	routeKeys    = keys([]string{"to", "via", "metric"})
 	portVLANKeys = keys([]string{"access", "native", "trunk"})
-	vethMapKeys  = keys([]string{"ends", "mtu", "netem"})
+	vethMapKeys  = keys([]string{"ends", "mtu", "netem", "pool"})
 	endKeys      = keys([]string{"name", "external", "netem"}, l3Keys, portKeys, linkKeys)
-	vlanKeys     = keys([]string{"parent", "id", "name", "netem"}, l3Keys, portKeys, linkKeys)
+	vlanKeys     = keys([]string{"parent", "id", "name", "netem", "pool"}, l3Keys, portKeys, linkKeys)
 	tapKeys      = keys([]string{"name", "user", "group", "multi-queue", "netem"}, l3Keys, portKeys, linkKeys)
 	uplinkKeys   = keys([]string{"interface", "mac", "mtu", "addresses"}, portKeys)
 	serviceKeys  = keys([]string{"exec", "user", "group", "restart", "environment"})
@@ -572,6 +572,8 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 			lab.DNS = d.dns(v, "the lab's dns", true)
 		case "bonds", "dummies", "vrfs":
 			d.labObjects(key, v, lab)
+		case "pools":
+			d.pools(v, lab)
 		default:
 			return false
 		}
@@ -682,6 +684,8 @@ func (d *decoder) bridge(e entry) *Bridge {
 			}
 		case "group-forward-mask":
 			b.GroupForwardMask = d.number(v, "group-forward-mask", true)
+		case "pool":
+			b.Pool = d.str(v, "pool")
 		default:
 			return d.linkField(key, v, &b.Link) || d.l3Field(key, v, &b.L3)
 		}
@@ -705,6 +709,9 @@ func (d *decoder) linkField(key string, v *yaml.Node, l *Link) bool {
 
 // l3Field decodes addresses, gateway and routes.
 func (d *decoder) l3Field(key string, v *yaml.Node, l *L3) bool {
+	if d.autoField(key, v, l) {
+		return true
+	}
 	switch key {
 	case "masquerade":
 		l.Masquerade = d.str(v, "masquerade")
@@ -920,6 +927,8 @@ func (d *decoder) veth(n *yaml.Node) *Veth {
 				v.MTU = d.int(e, "mtu")
 			case "netem":
 				v.Netem = d.netem(e)
+			case "pool":
+				v.Pool = d.str(e, "pool")
 			default:
 				return false
 			}
@@ -933,8 +942,9 @@ func (d *decoder) veth(n *yaml.Node) *Veth {
 		d.errorf(pos(n), "a veth is a list of two ends or a map {ends: [END, END], mtu: N}, not %s", kindName(n)).Hint = "write e.g. [netns1:p1, netns2:p2]"
 		return nil
 	}
-	if endsNode == nil || (endsNode.Kind == yaml.SequenceNode && len(ends) != 2) {
-		if endsNode != nil && endsNode.Kind == yaml.SequenceNode {
+	if endsNode == nil || endsNode.Kind != yaml.SequenceNode || len(ends) != 2 {
+		// `ends:` with no value is a veth without ends, not a valid one.
+		if endsNode != nil && (endsNode.Kind == yaml.SequenceNode || isNull(endsNode)) {
 			d.errorf(pos(endsNode), "a veth has exactly two ends, this one has %d", len(ends))
 		}
 		return nil
@@ -982,6 +992,8 @@ func (d *decoder) vlan(n *yaml.Node) *VLAN {
 			v.Name = d.str(x, "name")
 		case "netem":
 			v.Netem = d.netem(x)
+		case "pool":
+			v.Pool = d.str(x, "pool")
 		default:
 			return d.l3Field(key, x, &v.L3) || d.portField(key, x, &v.Port) || d.linkField(key, x, &v.Link)
 		}

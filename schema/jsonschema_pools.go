@@ -1,5 +1,3 @@
-//go:build netgen_pools
-
 package schema
 
 // The schema of automatic addressing (branch pools: decoder list

@@ -1,5 +1,3 @@
-//go:build netgen_pools
-
 package schema
 
 func init() {

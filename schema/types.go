@@ -99,6 +99,8 @@ type Lab struct {
 	Bonds   []*Bond
 	Dummies []*Dummy
 	VRFs    []*VRF
+	// Pools are the address pools of automatic addressing (`pools:`).
+	Pools []*Pool
 }
 
 // Namespace is a named network namespace.
@@ -127,6 +129,10 @@ type L3 struct {
 	// Masquerade is `masquerade:` as written: true, false, ipv4 or ipv6
 	// (masquerade.go).
 	Masquerade Str
+	// Auto is `addresses: auto` and GatewayAuto `gateway: auto`: the
+	// allocator (package alloc) fills Addresses and Gateway before the lab
+	// is generated.
+	Auto, GatewayAuto Bool
 }
 
 // HasAny reports whether any layer-3 setting is present.
@@ -210,6 +216,9 @@ type Veth struct {
 	// Netem is the entry-level impairment, for both ends unless an end
 	// sets its own.
 	Netem *Netem
+	// Pool is the entry-level `pool:` of the map form: the cable's subnet
+	// and both ends' addresses come from it.
+	Pool Str
 }
 
 // VLAN is an 802.1Q sub-interface.
@@ -223,6 +232,8 @@ type VLAN struct {
 	Port
 	Link
 	Netem *Netem
+	// Pool gives the sub-interface's segment a subnet (`pool:`).
+	Pool Str
 }
 
 // IfName is the sub-interface's name: the given one or PARENT.ID.
@@ -281,6 +292,8 @@ type Bridge struct {
 	Machine     Str
 	Machines    []Str
 	MachinesPos Pos
+	// Pool gives every segment the bridge switches a subnet (`pool:`).
+	Pool Str
 }
 
 // NS returns the bridge's namespace, "" for the host.

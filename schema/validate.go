@@ -78,6 +78,7 @@ func Validate(lab *Lab, diags *diag.List) *Index {
 	v.unitNames()
 	v.netems()
 	v.wires()
+	v.pools()
 	return x
 }
 

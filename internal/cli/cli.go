@@ -41,6 +41,7 @@ const usage = `netgen compiles a network lab (YAML) into systemd-networkd files 
 Usage:
   netgen build LAB [-o NETWORK_DIR] [--unit-dir UNIT_DIR] [--root ROOT] [--no-reload] [--dry-run] [--check]
   netgen validate LAB...
+  netgen expand LAB
   netgen down LAB [-o NETWORK_DIR] [--unit-dir UNIT_DIR] [--root ROOT] [--no-reload] [--dry-run]
   netgen status LAB [--json]
   netgen graph LAB [--format dot|mermaid]
@@ -70,6 +71,8 @@ func Main(args []string, st IO) int {
 		return validate(args[1:], st)
 	case "down":
 		return down(args[1:], st)
+	case "expand":
+		return expand(args[1:], st)
 	case "status":
 		return statusCmd(args[1:], st)
 	case "graph":

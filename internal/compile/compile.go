@@ -5,6 +5,7 @@
 package compile
 
 import (
+	"github.com/netgen-lab/netgen/alloc"
 	"github.com/netgen-lab/netgen/diag"
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/render"
@@ -16,6 +17,8 @@ import (
 type Result struct {
 	Lab   *schema.Lab
 	Diags *diag.List
+	// Alloc is what automatic addressing chose (set once the lab is valid).
+	Alloc *alloc.Result
 	Plan  *generator.Plan
 	Files []render.File
 	// Machine is the machine whose part of the lab was compiled ("" for
@@ -35,6 +38,14 @@ func CompileFor(file string, src []byte, machine string) (*Result, error) {
 	// Validation of a half-decoded lab still finds independent problems
 	// (names, references), so the user sees them all at once.
 	schema.Validate(lab, diags)
+	if diags.HasErrors() {
+		return res, nil
+	}
+	// Automatic addresses are written on the lab before it is generated,
+	// and before a machine's part is cut out of it, so that every machine
+	// works out the same addresses: the generator never knows an address
+	// was not written out.
+	res.Alloc = alloc.Allocate(lab, diags)
 	if diags.HasErrors() {
 		return res, nil
 	}

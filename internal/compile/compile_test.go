@@ -376,7 +376,7 @@ func walkMaps(n *yaml.Node, shape string, f func(n *yaml.Node, shape string)) {
 			walkMaps(c, shape+"[]", f)
 		}
 	case yaml.MappingNode:
-		named := shape == "namespaces" || shape == "bridges" || strings.HasSuffix(shape, ".sysctl") ||
+		named := shape == "namespaces" || shape == "bridges" || shape == "pools" || strings.HasSuffix(shape, ".sysctl") ||
 			strings.HasSuffix(shape, ".services") || strings.HasSuffix(shape, ".environment") || strings.HasSuffix(shape, ".hosts")
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key := n.Content[i].Value
@@ -432,6 +432,8 @@ var mapShapes = []string{
 	"bonds[].port",                        // port settings of a bond
 	"dummies[]",                           // a dummy
 	"vrfs[]",                              // a VRF
+	"pools",                               // name → pool
+	"pools.*",                             // a pool
 }
 
 // TestKeyOrderLabHasEveryMap checks keyOrderLab: every kind of map of the
