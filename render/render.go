@@ -312,7 +312,10 @@ func networkSections(l *generator.Link) []*section {
 		if rt.Via.IsValid() {
 			s.add("Gateway", rt.Via.String())
 		}
-		if rt.OnLink {
+		// networkd 252 takes a gateway on a link with no static address
+		// as on-link anyway, with a warning about the file ("Gateway=
+		// without static address configured"): say it in the file.
+		if rt.OnLink || (rt.Via.IsValid() && len(l.Addresses) == 0) {
 			s.add("GatewayOnLink", "yes")
 		}
 		s.add("Metric", nonzero(rt.Metric))

@@ -21,6 +21,9 @@ const (
 	MaxLabName = names.MaxLab
 	MinMTU     = 68
 	MaxMTU     = 65535
+	// MaxTapMTU is the largest MTU of a tap (the kernel's max_mtu for tun
+	// devices, 65535 less its headers).
+	MaxTapMTU = 65521
 )
 
 var (
@@ -273,8 +276,17 @@ func (v *validator) link(l Link) {
 }
 
 func (v *validator) mtu(m Int) {
-	if m.Set && (m.Value < MinMTU || m.Value > MaxMTU) {
+	switch {
+	case m.Set && (m.Value < MinMTU || m.Value > MaxMTU):
 		v.errorf(m.Pos, "MTU %d is out of range %d-%d", m.Value, MinMTU, MaxMTU)
+	case m.Set && m.Value < MinIPv6MTU:
+		// Found by the random-lab tier (e2e/testdata/randlab-found 001,
+		// 002): below 1280 the kernel takes IPv6 off the link, so the
+		// units' `addrgenmode none` fails and networkd raises the MTU
+		// to 1280 with a warning. Every lab link has IPv6 (at least its
+		// link-local address, or its explicit absence).
+		v.errorf(m.Pos, "MTU %d is below 1280, the smallest IPv6 allows: the kernel would take IPv6 off the link, and networkd raises it to 1280", m.Value).Hint =
+			"use an MTU of 1280 or more"
 	}
 }
 
@@ -426,6 +438,11 @@ func (v *validator) tap(t *Tap) {
 	}
 	if !v.checkRef(t.Name) {
 		return
+	}
+	if m := t.MTU; m.Set && m.Value > MaxTapMTU {
+		// Found by the random-lab tier (randlab-found 006): the unit's
+		// `ip link set mtu` fails, networkd lowers it with a warning.
+		v.errorf(m.Pos, "MTU %d is above %d, the largest a tap can have", m.Value, MaxTapMTU)
 	}
 	for _, s := range []Str{t.User, t.Group} {
 		if msg := userGroupProblem(s.Value); s.Set && msg != "" {

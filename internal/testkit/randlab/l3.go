@@ -217,14 +217,11 @@ func (g *gen) dst(v6 bool) (netip.Prefix, bool) {
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{198, byte(18 + d/16), byte(g.opt.Block), byte(16 * (d % 16))}), 28), true
 }
 
-// llOK reports whether m may have a link-local gateway: it has IPv6, and
-// an address when networkd configures it (see the "ll-gateway-no-address"
-// switch).
+// llOK reports whether m may have a link-local gateway: it has IPv6. (A
+// host link without addresses once made networkd warn; render now writes
+// GatewayOnLink= there: randlab-found 009, fixed.)
 func (g *gen) llOK(m *l3) bool {
-	if !g.v6ok(m.i) {
-		return false
-	}
-	return m.i.ns != "" || len(m.addrs) > 0 || g.opt.Wild["ll-gateway-no-address"]
+	return g.v6ok(m.i)
 }
 
 func (g *gen) gatewayAndRoutes(m *l3, seg []*l3) {

@@ -86,16 +86,16 @@ var Wild = map[string]string{
 		"and the unit with it (e2e/testdata/randlab-found/007)",
 	"low-mtu": "an MTU below 1280 (68, 576): the kernel removes IPv6 from the link, so a unit's `link set dev X addrgenmode none` " +
 		"(bridge ports, bridges, external ends) fails with EAFNOSUPPORT, and networkd raises a host link's MTU to 1280 " +
-		"(\"Bumping the requested MTU\") or warns \"Failed to set IPv6LL address generation mode\" (e2e/testdata/randlab-found/001, 002)",
+		"(\"Bumping the requested MTU\") or warns \"Failed to set IPv6LL address generation mode\"; now refused by the validator, " +
+		"so a lab with it is counted as rejected (the switch exercises that error)",
 	"v6-low-mtu": "IPv6 (addresses, routes, net.ipv6.conf sysctls) on an interface whose MTU is below 1280, where the kernel has no IPv6: the unit fails (needs low-mtu; e2e/testdata/randlab-found/008)",
 	"bridge-mtu": "a bridge `mtu` its ports do not all have: the MTU is only given at creation, which the kernel treats as its own choice " +
 		"and replaces with the smallest port MTU as soon as a port joins (e2e/testdata/randlab-found/003)",
 	"local-gateway": "an IPv6 gateway or route `via` that is an address of another interface of the same namespace: the kernel refuses the route " +
 		"(\"Gateway can not be a local address\") and the unit fails (e2e/testdata/randlab-found/005)",
 	"tap-max-mtu": "a tap `mtu` above 65521, the largest a tap takes (the format allows 65535): the unit fails (\"mtu greater than device maximum\"), " +
-		"networkd warns \"Reducing the requested MTU\" and the tap keeps 1500 or 65521 (e2e/testdata/randlab-found/006)",
-	"ll-gateway-no-address": "an IPv6 link-local gateway or route `via` on a host link without any address: networkd warns about the " +
-		"generated file (\"Gateway= without static address configured. Enabling GatewayOnLink= option.\") (e2e/testdata/randlab-found/009)",
+		"networkd warns \"Reducing the requested MTU\" and the tap keeps 1500 or 65521; now refused by the validator " +
+		"(the switch exercises that error)",
 	"vlan-port-auto-up": "a VLAN that is a bridge port (so has no IPv6 link-local address) on a parent a unit creates: the unit brings " +
 		"the parent up before it sets the VLAN's addrgenmode, and the kernel brings every VLAN of a device up with it, so the VLAN " +
 		"gets a link-local address (e2e/testdata/randlab-found/010)",
