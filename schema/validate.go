@@ -233,6 +233,13 @@ func (v *validator) bridge(b *Bridge) {
 		}
 	}
 	rng(b.Priority, "priority", 0, 65535, "")
+	if p := b.Priority; p.Set && p.Value == 0 && !b.Namespace.Set {
+		// Found by the random-lab tier (randlab-found 004): networkd
+		// 252 sends a bridge's priority only when it is not 0
+		// (netdev/bridge.c), so the host bridge silently kept 32768.
+		v.errorf(p.Pos, "priority 0 on a host bridge is dropped by systemd-networkd, which leaves the kernel's 32768").Hint =
+			"write priority: 1, the most preferred root networkd sets (a bridge in a namespace takes 0)"
+	}
 	if stp {
 		rng(b.ForwardDelay, "forward-delay", 2, 30, " seconds (with STP on)")
 	} else {
