@@ -64,3 +64,29 @@ func unitScript(t testing.TB, res *compile.Result, name string) string {
 	t.Fatalf("no unit %s", name)
 	return ""
 }
+
+// TestLabsShareNoNamespace: the boot tiers boot every lab side by side on
+// one system, so two labs with a namespace of one name would take each
+// other's down (lab wires and lab bonds both had r1 and r2: the QEMU boot
+// lost bonds' namespaces).
+// Labs of different tiers (needsVLANKernel: QEMU, else nspawn) never meet.
+func TestLabsShareNoNamespace(t *testing.T) {
+	first := map[string]string{}
+	for _, path := range allLabPaths(t) {
+		res := compileExample(t, path)
+		tier := "nspawn"
+		if needsVLANKernel(res.Plan) {
+			tier = "qemu"
+		}
+		for _, u := range res.Plan.Units {
+			if u.Namespace == nil {
+				continue
+			}
+			key := tier + " " + u.Namespace.Name
+			if other, dup := first[key]; dup {
+				t.Errorf("namespace %q is in %s and in %s, which boot together (%s tier)", u.Namespace.Name, other, path, tier)
+			}
+			first[key] = path
+		}
+	}
+}
