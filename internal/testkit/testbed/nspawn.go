@@ -21,7 +21,11 @@ import (
 // margins are for a loaded CI machine, not for a normal run.
 const (
 	nspawnBootTimeout = 2 * time.Minute
-	nspawnStopTimeout = 30 * time.Second
+	// The stop waits for every lab's units to stop: with lab pooled100 (some
+	// 200 units) in the boot, poweroff took over 30 s on the loaded fresh
+	// run, and nspawn forwards the console (which the generator-mode check
+	// reads) only when the container has stopped.
+	nspawnStopTimeout = 2 * time.Minute
 	execTimeout       = 5 * time.Minute
 )
 
