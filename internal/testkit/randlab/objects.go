@@ -219,7 +219,7 @@ func (g *gen) sysctls(ns *namespace) {
 		if len(mine) > 0 && g.chance(0.4) {
 			s := pick(g, ifSysctls)
 			i := pick(g, mine)
-			if s.v6 && !g.v6ok(i) {
+			if (s.v6 && !g.v6ok(i)) || (strings.Contains(i.name, "..") && !g.opt.Wild["sysctl-dotdot-name"]) {
 				continue
 			}
 			key, val = fmt.Sprintf(s.key, i.name), pick(g, s.vals)
@@ -266,7 +266,14 @@ func (g *gen) vid() int {
 
 func (g *gen) bridge() {
 	b := g.add(&iface{kind: "bridge", ns: g.nsOrHost(0.5), pvid: 1})
-	b.name = g.ifName(b.ns, bridgeWords)
+	// Bridges are keys of one map: their names are unique lab-wide.
+	for b.name == "" || g.bridgeNames[b.name] {
+		if b.name != "" {
+			delete(g.used[b.ns], b.name)
+		}
+		b.name = g.ifName(b.ns, bridgeWords)
+	}
+	g.bridgeNames[b.name] = true
 	g.bridges = append(g.bridges, b)
 	if b.ns != "" {
 		g.form("bridge:ns")
