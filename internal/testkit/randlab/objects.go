@@ -12,8 +12,8 @@ import (
 // shrink by hand, with the characters the format allows besides letters
 // and digits (_ . -).
 var (
-	nsWords     = []string{"red", "blue", "srv", "cli", "gw", "r", "h", "Edge", "core", "lab_a", "x-y", "n.1", "DMZ", "vm"}
-	endWords    = []string{"eth", "veth", "p", "port", "v", "lan", "wan", "E", "x_", "in.", "out-", "Ge"}
+	nsWords     = []string{"red", "blue", "srv", "cli", "gw", "r", "h", "Edge", "core", "lab_a", "x-y", "n.1", "DMZ", "vm", "z..z"}
+	endWords    = []string{"eth", "veth", "p", "port", "v", "lan", "wan", "E", "x_", "in.", "out-", "Ge", "a..b"}
 	bridgeWords = []string{"br", "sw", "virbr", "vmbr", "Br_", "s.w"}
 	tapWords    = []string{"tap", "vm", "tp", "kvm"}
 	vlanWords   = []string{"vl", "vlan", "tag", "V"}
@@ -554,13 +554,18 @@ func (g *gen) uplink() {
 // vlan adds an 802.1Q sub-interface on any kind of parent.
 func (g *gen) vlan() {
 	var parents []*iface
-	for _, i := range g.ifaces {
-		depth := 0
-		for p := i; p.kind == "vlan"; p = p.parent {
-			depth++
+	for len(parents) == 0 {
+		for _, i := range g.ifaces {
+			depth := 0
+			for p := i; p.kind == "vlan"; p = p.parent {
+				depth++
+			}
+			if !i.external && !i.byMAC && depth < 2 {
+				parents = append(parents, i)
+			}
 		}
-		if !i.external && !i.byMAC && depth < 2 {
-			parents = append(parents, i)
+		if len(parents) == 0 {
+			g.veth() // every end external so far: one more cable
 		}
 	}
 	p := pick(g, parents)
