@@ -399,7 +399,7 @@ func bootRandLabFiles(t *testing.T, img *testbed.Image, bin string, files []rand
 		t.Errorf("the validator refuses %d of %d random VLAN labs", rejected, len(files))
 	}
 	if len(labs) == 0 {
-		return
+		t.Skip("every lab is refused by the validator: nothing to boot")
 	}
 	root := img.Copy(t)
 	if err := installStandIns(root, standIns); err != nil {

@@ -12,8 +12,8 @@ import (
 // shrink by hand, with the characters the format allows besides letters
 // and digits (_ . -).
 var (
-	nsWords     = []string{"red", "blue", "srv", "cli", "gw", "r", "h", "Edge", "core", "lab_a", "x-y", "n.1", "DMZ", "vm"}
-	endWords    = []string{"eth", "veth", "p", "port", "v", "lan", "wan", "E", "x_", "in.", "out-", "Ge"}
+	nsWords     = []string{"red", "blue", "srv", "cli", "gw", "r", "h", "Edge", "core", "lab_a", "x-y", "n.1", "DMZ", "vm", "z..z"}
+	endWords    = []string{"eth", "veth", "p", "port", "v", "lan", "wan", "E", "x_", "in.", "out-", "Ge", "a..b"}
 	bridgeWords = []string{"br", "sw", "virbr", "vmbr", "Br_", "s.w"}
 	tapWords    = []string{"tap", "vm", "tp", "kvm"}
 	vlanWords   = []string{"vl", "vlan", "tag", "V"}
@@ -219,7 +219,7 @@ func (g *gen) sysctls(ns *namespace) {
 		if len(mine) > 0 && g.chance(0.4) {
 			s := pick(g, ifSysctls)
 			i := pick(g, mine)
-			if s.v6 && !g.v6ok(i) {
+			if (s.v6 && !g.v6ok(i)) || (strings.Contains(i.name, "..") && !g.opt.Wild["sysctl-dotdot-name"]) {
 				continue
 			}
 			key, val = fmt.Sprintf(s.key, i.name), pick(g, s.vals)
@@ -266,7 +266,14 @@ func (g *gen) vid() int {
 
 func (g *gen) bridge() {
 	b := g.add(&iface{kind: "bridge", ns: g.nsOrHost(0.5), pvid: 1})
-	b.name = g.ifName(b.ns, bridgeWords)
+	// Bridges are keys of one map: their names are unique lab-wide.
+	for b.name == "" || g.bridgeNames[b.name] {
+		if b.name != "" {
+			delete(g.used[b.ns], b.name)
+		}
+		b.name = g.ifName(b.ns, bridgeWords)
+	}
+	g.bridgeNames[b.name] = true
 	g.bridges = append(g.bridges, b)
 	if b.ns != "" {
 		g.form("bridge:ns")
@@ -547,13 +554,18 @@ func (g *gen) uplink() {
 // vlan adds an 802.1Q sub-interface on any kind of parent.
 func (g *gen) vlan() {
 	var parents []*iface
-	for _, i := range g.ifaces {
-		depth := 0
-		for p := i; p.kind == "vlan"; p = p.parent {
-			depth++
+	for len(parents) == 0 {
+		for _, i := range g.ifaces {
+			depth := 0
+			for p := i; p.kind == "vlan"; p = p.parent {
+				depth++
+			}
+			if !i.external && !i.byMAC && depth < 2 {
+				parents = append(parents, i)
+			}
 		}
-		if !i.external && !i.byMAC && depth < 2 {
-			parents = append(parents, i)
+		if len(parents) == 0 {
+			g.veth() // every end external so far: one more cable
 		}
 	}
 	p := pick(g, parents)

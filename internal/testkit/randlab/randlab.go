@@ -104,6 +104,8 @@ var Wild = map[string]string{
 		"networkd then cannot attach (\"NetDev could not be found\") (e2e/testdata/randlab-found/012)",
 	"mac-uplink-default-vlan": "an uplink matched by MAC on a VLAN-filtering bridge with `vlan:` that leaves the bridge's default VLAN: " +
 		"nobody deletes the default VLAN from the port, which keeps it untagged (e2e/testdata/randlab-found/011)",
+	"sysctl-dotdot-name": "a sysctl about an interface whose name holds \"..\" (a valid name): the validator refuses every such key, " +
+		"the slash form net/ipv4/conf/a..b/rp_filter too (\"is not a net.* key\") (e2e/testdata/randlab-found/013)",
 	"bridge-priority-0": "`priority: 0` on a host bridge: networkd 252 never sends a bridge priority of 0 (netdev/bridge.c: if (b->priority > 0)), " +
 		"the bridge kept 32768; now refused by the validator (the switch exercises that error)",
 }
@@ -159,7 +161,9 @@ func Generate(seed uint64, index int, opt Options) *Lab {
 		used:   map[string]map[string]bool{"": {}},
 		nsUsed: map[string]bool{},
 		forms:  map[string]bool{},
-		routes: map[string]bool{},
+
+		bridgeNames: map[string]bool{},
+		routes:      map[string]bool{},
 	}
 	name := fmt.Sprintf("rand-%d", index)
 	if opt.Prefix != "" {
@@ -184,15 +188,17 @@ type gen struct {
 	r   *rand.Rand
 	opt Options
 
-	nss     []*namespace
-	used    map[string]map[string]bool // interface names per namespace ("" host)
-	nsUsed  map[string]bool
-	bridges []*iface
-	ifaces  []*iface // every interface, in creation order
-	veths   []*veth
-	vlans   []*iface
-	taps    []*iface
-	uplinks []*iface
+	nss    []*namespace
+	used   map[string]map[string]bool // interface names per namespace ("" host)
+	nsUsed map[string]bool
+	// bridgeNames are the bridges' names, unique lab-wide.
+	bridgeNames map[string]bool
+	bridges     []*iface
+	ifaces      []*iface // every interface, in creation order
+	veths       []*veth
+	vlans       []*iface
+	taps        []*iface
+	uplinks     []*iface
 
 	macs, segs, dsts int
 	// routes holds "NS|DESTINATION|METRIC" of every route a namespace has.
