@@ -145,7 +145,9 @@ func collector(labs []bootLab) string {
 	}
 	if len(units) > 0 {
 		sec("units")
-		w("systemctl show -p Id -p ActiveState %s", strings.Join(units, " "))
+		// Quoted: an escaped name (netgen-odd-names_link-a\x2d...) would
+		// lose its backslashes to the shell.
+		w("systemctl show -p Id -p ActiveState '%s'", strings.Join(units, "' '"))
 	}
 	sec("failed")
 	w("systemctl --failed --plain --no-legend")
