@@ -50,7 +50,7 @@ func (d *decoder) bond(n *yaml.Node) *Bond {
 		}
 		return true
 	})
-	if n.Kind == yaml.MappingNode {
+	if n.Kind == yaml.MappingNode || isNull(n) {
 		if !hasKey(n, "name") {
 			d.errorf(pos(n), "a bond needs `name:` ([NAMESPACE:]IFNAME)")
 		}
@@ -78,7 +78,7 @@ func (d *decoder) dummy(n *yaml.Node) *Dummy {
 		}
 		return true
 	})
-	if n.Kind == yaml.MappingNode && !hasKey(n, "name") {
+	if (n.Kind == yaml.MappingNode || isNull(n)) && !hasKey(n, "name") {
 		d.errorf(pos(n), "a dummy needs `name:` ([NAMESPACE:]IFNAME)")
 	}
 	return dm
@@ -99,7 +99,7 @@ func (d *decoder) vrf(n *yaml.Node) *VRF {
 		}
 		return true
 	})
-	if n.Kind == yaml.MappingNode {
+	if n.Kind == yaml.MappingNode || isNull(n) {
 		if !hasKey(n, "name") {
 			d.errorf(pos(n), "a vrf needs `name:` ([NAMESPACE:]IFNAME)")
 		}

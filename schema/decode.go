@@ -792,7 +792,7 @@ func (d *decoder) route(n *yaml.Node) (Route, bool) {
 		}
 		return true
 	})
-	if n.Kind == yaml.MappingNode && !hasKey(n, "to") {
+	if (n.Kind == yaml.MappingNode || isNull(n)) && !hasKey(n, "to") {
 		d.errorf(pos(n), "a route needs `to:` (a CIDR or default)")
 		ok = false
 	}
@@ -999,7 +999,7 @@ func (d *decoder) vlan(n *yaml.Node) *VLAN {
 		}
 		return true
 	})
-	if n.Kind == yaml.MappingNode {
+	if n.Kind == yaml.MappingNode || isNull(n) {
 		if !hasKey(n, "parent") {
 			d.errorf(pos(n), "a vlan needs `parent:` (the interface it is tagged on)")
 		}
@@ -1033,7 +1033,7 @@ func (d *decoder) tap(n *yaml.Node) *Tap {
 		}
 		return true
 	})
-	if n.Kind == yaml.MappingNode && !hasKey(n, "name") {
+	if (n.Kind == yaml.MappingNode || isNull(n)) && !hasKey(n, "name") {
 		d.errorf(pos(n), "a tap needs `name:` ([NAMESPACE:]IFNAME)")
 	}
 	return t
