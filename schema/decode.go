@@ -855,6 +855,9 @@ func (d *decoder) portVLAN(n *yaml.Node) *PortVLAN {
 		case "native":
 			pv.Native = d.int(v, "native")
 		case "trunk":
+			if isNull(v) {
+				return true // not written
+			}
 			pv.TrunkPos, pv.TrunkSet = pos(v), true
 			if v.Kind == yaml.ScalarNode && !isNull(v) {
 				// A single id or range is a one-element list.

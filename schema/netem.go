@@ -224,10 +224,12 @@ var netemKeys = keys([]string{"delay", "jitter", "loss", "duplicate", "corrupt",
 // netem decodes a `netem:` map; `netem: {}` is a netem that impairs
 // nothing (on an end, it takes back its entry's).
 func (d *decoder) netem(n *yaml.Node) *Netem {
-	ne := &Netem{Pos: pos(n)}
+	// `netem:` with no value is not written (an end inherits its entry's);
+	// `netem: {}` is the explicit "none".
 	if isNull(n) {
-		return ne
+		return nil
 	}
+	ne := &Netem{Pos: pos(n)}
 	d.fields(n, "netem", netemKeys, func(key string, v *yaml.Node, _ Pos) bool {
 		switch key {
 		case "delay":

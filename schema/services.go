@@ -102,6 +102,11 @@ func (d *decoder) service(e entry) *Service {
 func (d *decoder) dns(n *yaml.Node, what string, top bool) *DNS {
 	out := &DNS{Pos: pos(n)}
 	d.fields(n, what, dnsKeys, func(key string, v *yaml.Node, kpos Pos) bool {
+		if isNull(v) {
+			// Not written, like every key with no value: an empty
+			// list (`search: []`) is what replaces the lab's default.
+			return true
+		}
 		switch key {
 		case "nameservers":
 			out.NameserversSet = true
