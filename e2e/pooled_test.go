@@ -22,8 +22,8 @@ import (
 // are generated (pooledLab, pooledReach) and checked in, so that the boot
 // tiers run it like any test lab; TestPooledLabFiles keeps them current.
 const (
-	pooledPath  = "testdata/pooled/pooled100.yml"
-	pooledReach = "testdata/pooled/pooled100.reach.yml"
+	pooledPath  = "testdata/labs/pooled100.yml"
+	pooledReach = "testdata/labs/pooled100.reach.yml"
 	pooledNodes = 10
 	pooledLANs  = 5
 )
