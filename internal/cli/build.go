@@ -89,7 +89,7 @@ func build(args []string, st IO) int {
 	}
 	if err := checkTools(res.Plan, o.dirs); err != nil {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
-		return ExitApply
+		return ExitWrite
 	}
 	status, rec := realize(res, o, st)
 	if status == ExitOK && rec != nil && !o.check && !o.dryRun && fs.Arg(0) != "-" {

@@ -77,8 +77,8 @@ func TestMasqueradeNeedsNft(t *testing.T) {
 	root := t.TempDir()
 	lab := filepath.Join("..", "..", "examples", "masquerade.yml")
 	r := netgen(t, "", "build", lab, "--root", root)
-	if r.code != ExitApply || !strings.Contains(r.stder, "needs nft(8)") {
-		t.Errorf("build into an image without nft: exit %d, want %d and a message\n%s", r.code, ExitApply, r.stder)
+	if r.code != ExitWrite || !strings.Contains(r.stder, "needs nft(8)") {
+		t.Errorf("build into an image without nft: exit %d, want %d and a message\n%s", r.code, ExitWrite, r.stder)
 	}
 	if files := tree(t, root); len(files) != 0 {
 		t.Errorf("build without nft wrote %v", keys(files))

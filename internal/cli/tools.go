@@ -38,8 +38,9 @@ func checkTools(p *generator.Plan, d install.Dirs) error {
 	return &toolError{fmt.Sprintf("lab %s masquerades inside a namespace (or on a host end a namespace's unit owns), which needs nft(8), and %s has none (looked in %v); install nftables there; nothing was written", p.Lab, where, nftPaths)}
 }
 
-// toolError is a program missing on the target: exit 4, like a system
-// that cannot run the lab.
+// toolError is a program missing on the target. It is found before
+// anything is written, so its exit status is ExitWrite's "nothing was
+// changed", not ExitApply's "written, but not running".
 type toolError struct{ msg string }
 
 func (e *toolError) Error() string { return e.msg }
