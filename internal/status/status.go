@@ -34,8 +34,10 @@ type Namespace struct {
 	Routes []Route
 	// Sysctls are the values read, by /proc/sys-relative path.
 	Sysctls map[string]string
-	// VLANsRead says the port VLANs were read (Link.VLANs is meaningful).
-	VLANsRead bool
+	// VLANsRead says the port VLANs were read (Link.VLANs is meaningful);
+	// QdiscsRead the same of Link.Netem and Link.Redirect, FDBRead of
+	// VXLANInfo.FDB.
+	VLANsRead, QdiscsRead, FDBRead bool
 	// Err is a failure to read it.
 	Err string
 }
@@ -63,6 +65,16 @@ type Link struct {
 	VRFTable int
 	// Port is a bridge port's settings; nil when not read.
 	Port *PortInfo
+	// BondOpts are a bond's other settings; VXLAN a VXLAN device's.
+	BondOpts *BondInfo
+	VXLAN    *VXLANInfo
+	// Netem is the root netem qdisc, nil for none; Redirect the link an
+	// ingress matchall filter redirects every frame to ("" for none): a
+	// wire's end. Both are read only where Request.Qdiscs says so
+	// (Namespace.QdiscsRead).
+	Netem    *schema.NetemValues
+	Redirect string
+	index    int
 }
 
 // PortInfo is what a bridge port's `port:` settings set.
@@ -136,7 +148,8 @@ const (
 
 // Object is one object of the lab, or a leftover, and how it is.
 type Object struct {
-	// Kind is "namespace", "link", "route", "sysctl" or "unit".
+	// Kind is "namespace", "link", "route", "qdisc", "wire", "sysctl" or
+	// "unit".
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	// Namespace is where the object is, "" for the host.
@@ -231,13 +244,23 @@ func Namespaces(p *generator.Plan, prev Previous) []string {
 // Want is what to read for a plan: its namespaces, their sysctls, and
 // which namespaces have ports with VLANs.
 func Want(p *generator.Plan, prev Previous) Request {
-	req := Request{Namespaces: Namespaces(p, prev), Sysctls: map[string][]string{}, VLANs: map[string]bool{}}
+	req := Request{Namespaces: Namespaces(p, prev), Sysctls: map[string][]string{}, VLANs: map[string]bool{},
+		Qdiscs: map[string]bool{}, Wires: map[string][]string{}, FDB: map[string]bool{}}
+	for _, ns := range req.Namespaces {
+		req.Qdiscs[ns] = true
+	}
+	for _, w := range p.Wires {
+		req.Wires[w.NS()] = append(req.Wires[w.NS()], w.A.Name, w.B.Name)
+	}
 	for _, sc := range sysctls(p) {
 		req.Sysctls[sc.NS] = append(req.Sysctls[sc.NS], sc.Path)
 	}
 	for _, l := range p.Links {
 		if l.PortVLANs != nil {
 			req.VLANs[l.NS] = true
+		}
+		if l.VXLAN != nil && len(l.VXLAN.FDB) > 0 {
+			req.FDB[l.NS] = true
 		}
 	}
 	return req
@@ -276,6 +299,8 @@ func Compare(p *generator.Plan, sys *System) *Report {
 	c.links()
 	if !sys.LinksOnly {
 		c.routes()
+		c.qdiscs()
+		c.wires()
 		c.sysctls()
 		c.units()
 		c.leftovers()
@@ -409,6 +434,8 @@ func (c *comparer) linkDiffs(l *generator.Link, s *Link) []Difference {
 		diff("master", want, s.Master)
 	}
 	kernelObjectDiffs(l, s, diff)
+	memberDiffs(l, c.sys.Namespaces[l.NS], diff)
+	fdbDiffs(l, s, c.sys.Namespaces[l.NS], diff)
 	if l.MTU != 0 {
 		diff("MTU", strconv.Itoa(l.MTU), strconv.Itoa(s.MTU))
 	}
