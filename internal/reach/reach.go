@@ -585,10 +585,19 @@ func (m *model) explain(src string, r route, dst addr, path, rpath []hop) string
 	return s
 }
 
-// carrier reports whether a link has a carrier as soon as the lab is up.
+// carrier reports whether a link has a carrier as soon as the lab is up:
+// a veth whose peer is the lab's, a bond with such a member, a dummy (no
+// carrier to wait for, and no duplicate address detection: it is NOARP),
+// and a VLAN on one of these.
 func carrier(l *generator.Link) bool {
 	for l.Kind == schema.KindVLAN && l.Parent != nil {
 		l = l.Parent
+	}
+	switch l.Kind {
+	case schema.KindDummy:
+		return true
+	case schema.KindBond:
+		return slices.ContainsFunc(l.Members, carrier)
 	}
 	return l.Kind == schema.KindVeth && !l.Peer.External
 }

@@ -209,3 +209,29 @@ veths:
 		t.Errorf("%d expectations, want 9 (3 namespaces × 3 addresses): %v", len(ra), ra)
 	}
 }
+
+// TestOwnAddressesOnBondsAndDummies: a namespace's own IPv6 addresses on a
+// bond of veths and on a dummy answer (both have a carrier at once, so the
+// addresses leave the tentative state); on a bond whose only member is a
+// tap nobody opened, they do not.
+func TestOwnAddressesOnBondsAndDummies(t *testing.T) {
+	got := derive(t, `
+version: 1
+namespaces: {r1: {}, r2: {}}
+veths:
+  - [r1:eth1, r2:eth1]
+  - [r1:eth2, r2:eth2]
+taps:
+  - {name: r1:t0}
+bonds:
+  - {name: r1:bond0, members: [r1:eth1, r1:eth2], addresses: [10.0.9.1/30, "fd09::1/64"]}
+  - {name: r2:bond0, members: [r2:eth1, r2:eth2], addresses: [10.0.9.2/30, "fd09::2/64"]}
+  - {name: r1:bond1, members: [r1:t0], mode: active-backup, addresses: ["fd0a::1/64"]}
+dummies:
+  - {name: r1:lo0, addresses: [10.255.0.1/32, "fd0f::1/128"]}
+`)
+	want(t, got, "r1 -> fd09::1", true, "its own address on r1:bond0")
+	want(t, got, "r1 -> fd0f::1", true, "its own address on r1:lo0")
+	want(t, got, "r2 -> fd09::1", true, "share")
+	none(t, got, "r1 -> fd0a::1")
+}
