@@ -1,8 +1,6 @@
 package status
 
 import (
-	"fmt"
-	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -113,11 +111,11 @@ func (c *comparer) qdiscs() {
 		s := c.find(l)
 		if l.Netem == nil {
 			if s != nil && s.Netem != nil {
-				c.add(Object{Kind: "qdisc", Name: linkName(l), Namespace: l.NS, State: Leftover, Detail: "a netem the lab does not set: " + netemString(s.Netem)})
+				c.add(Object{Kind: "qdisc", Name: linkName(l), Namespace: l.NS, State: Leftover, Detail: "a netem the lab does not set: " + s.Netem.String()})
 			}
 			continue
 		}
-		o := Object{Kind: "qdisc", Name: linkName(l), Namespace: l.NS, State: OK, Detail: netemString(l.Netem)}
+		o := Object{Kind: "qdisc", Name: linkName(l), Namespace: l.NS, State: OK, Detail: l.Netem.String()}
 		switch {
 		case n == nil:
 			o.State, o.Detail = Missing, nsLabel(l.NS)+" is missing"
@@ -137,84 +135,17 @@ func (c *comparer) qdiscs() {
 
 func netemDiffs(w, h *schema.NetemValues) []Difference {
 	var out []Difference
-	diff := func(prop, want, have string) {
-		if want != have {
-			out = append(out, Difference{prop, want, have})
+	hf := h.Fields()
+	for i, f := range w.Fields() {
+		// No limit in the lab leaves the kernel's (1000 packets).
+		if f.Name == "limit" && f.Value == "" {
+			continue
 		}
-	}
-	diff("delay", duration(w.Delay), duration(h.Delay))
-	diff("jitter", duration(w.Jitter), duration(h.Jitter))
-	diff("loss", percent(w.Loss), percent(h.Loss))
-	diff("duplicate", percent(w.Duplicate), percent(h.Duplicate))
-	diff("corrupt", percent(w.Corrupt), percent(h.Corrupt))
-	diff("reorder", percent(w.Reorder), percent(h.Reorder))
-	diff("rate", bitrate(w.Rate), bitrate(h.Rate))
-	// No limit in the lab leaves the kernel's (1000 packets).
-	if w.Limit != 0 {
-		diff("limit", strconv.Itoa(w.Limit), strconv.Itoa(h.Limit))
+		if f.Value != hf[i].Value {
+			out = append(out, Difference{f.Name, f.Value, hf[i].Value})
+		}
 	}
 	return out
-}
-
-// netemString says what a netem does: "delay 50ms loss 20%".
-func netemString(v *schema.NetemValues) string {
-	var parts []string
-	add := func(name, val string) {
-		if val != "" {
-			parts = append(parts, name+" "+val)
-		}
-	}
-	add("delay", duration(v.Delay))
-	add("jitter", duration(v.Jitter))
-	add("loss", percent(v.Loss))
-	add("duplicate", percent(v.Duplicate))
-	add("corrupt", percent(v.Corrupt))
-	add("reorder", percent(v.Reorder))
-	add("rate", bitrate(v.Rate))
-	if v.Limit != 0 {
-		add("limit", strconv.Itoa(v.Limit))
-	}
-	return strings.Join(parts, " ")
-}
-
-// duration writes microseconds as the lab would ("50ms"); "" for none.
-func duration(us int64) string {
-	switch {
-	case us == 0:
-		return ""
-	case us%1_000_000 == 0:
-		return fmt.Sprintf("%ds", us/1_000_000)
-	case us%1000 == 0:
-		return fmt.Sprintf("%dms", us/1000)
-	}
-	return fmt.Sprintf("%dus", us)
-}
-
-// percent writes a percentage to 1/1000 of a percent, which is finer than
-// a lab writes and coarser than the kernel's 2^-32 steps (20% reads back
-// as 19.99999998%); "" for none.
-func percent(p float64) string {
-	r := math.Round(p*1000) / 1000
-	if r == 0 {
-		return ""
-	}
-	return strconv.FormatFloat(r, 'f', -1, 64) + "%"
-}
-
-// bitrate writes bits per second in tc's units; "" for none.
-func bitrate(b int64) string {
-	if b == 0 {
-		return ""
-	}
-	for _, u := range []struct {
-		name string
-		mult int64
-	}{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}} {
-		if b%u.mult == 0 {
-			return fmt.Sprintf("%d%s", b/u.mult, u.name)
-		}
-	}
-	return fmt.Sprintf("%dbit", b)
 }
 
 // wires compares each wire with the ingress redirects of its ends: every

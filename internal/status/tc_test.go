@@ -65,7 +65,7 @@ func TestParseNetem(t *testing.T) {
 		t.Fatalf("parseNetem: %d %#x %v", ifindex, parent, ok)
 	}
 	want := schema.NetemValues{Delay: 40000, Jitter: 5000, Rate: 10_000_000, Limit: 5000}
-	if got := netemString(v); got != "delay 40ms jitter 5ms loss 20% corrupt 0.1% rate 10mbit limit 5000" {
+	if got := v.String(); got != "delay 40ms jitter 5ms loss 20% corrupt 0.1% rate 10mbit limit 5000" {
 		t.Errorf("netem read as %q", got)
 	}
 	w := want
