@@ -144,6 +144,8 @@ type model struct {
 	// names and leaving cache describe and leaves, per segment.
 	names   map[port]string
 	leaving map[port]bool
+	// wires are the lab's wires, which name the segments they join.
+	wires []*generator.Wire
 }
 
 func (m *model) find(x port) port {
@@ -231,6 +233,7 @@ func newModel(p *generator.Plan) *model {
 	}
 	// A wire joins its ends' segments, every VLAN id with it (it passes
 	// frames as they are, tags included).
+	m.wires = p.Wires
 	for _, w := range p.Wires {
 		for _, v := range vids {
 			m.union(port{l: w.A, vid: v}, port{l: w.B, vid: v})
@@ -640,6 +643,23 @@ func (m *model) describe(l *generator.Link) string {
 		for seg, names := range vlans {
 			slices.Sort(names)
 			m.names[seg] = strings.Join(names, " and ")
+		}
+		// A segment no bridge names is named by its wires: the cables
+		// on either side say less.
+		wires := map[port][]string{}
+		for _, w := range m.wires {
+			seg := m.segment(w.A)
+			if _, named := m.names[seg]; !named {
+				wires[seg] = append(wires[seg], w.A.Label()+" -- "+w.B.Label())
+			}
+		}
+		for seg, names := range wires {
+			slices.Sort(names)
+			word := "the wire "
+			if len(names) > 1 {
+				word = "the wires "
+			}
+			m.names[seg] = word + strings.Join(names, " and ")
 		}
 	}
 	if d, ok := m.names[m.segment(l)]; ok {

@@ -235,3 +235,17 @@ dummies:
 	want(t, got, "r2 -> fd09::1", true, "share")
 	none(t, got, "r1 -> fd0a::1")
 }
+
+// TestWire: a wire joins the segments of its two ends, and names it.
+func TestWire(t *testing.T) {
+	got := derive(t, `
+version: 1
+namespaces: {a: {}, b: {}, w: {}}
+veths:
+  - [{name: a:eth0, addresses: [10.3.0.1/24]}, w:p1]
+  - [{name: b:eth0, addresses: [10.3.0.2/24]}, w:p2]
+wires:
+  - [w:p1, w:p2]
+`)
+	want(t, got, "a -> 10.3.0.2", true, "a:eth0 and b:eth0 share the wire w:p1 -- w:p2")
+}
