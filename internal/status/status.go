@@ -401,6 +401,10 @@ func (c *comparer) links() {
 		o.Differences = c.linkDiffs(l, s)
 		if len(o.Differences) > 0 {
 			o.State = Different
+		} else if !l.External && l.Kind != schema.KindUplink {
+			// Its addresses, automatic ones (pools) included: what a
+			// user of the lab most often looks for.
+			o.Detail = planAddrs(l)
 		}
 		c.add(o)
 	}

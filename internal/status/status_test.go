@@ -148,7 +148,7 @@ func TestCompare(t *testing.T) {
 		{"namespace", "old", status.Leftover, "previous build"},
 		{"link", "oldbr", status.Leftover, "previous build"},
 		{"unit", "netgen-st-old.service", status.Leftover, "previous build, active"},
-		{"link", "a:eth0", status.OK, ""},
+		{"link", "a:eth0", status.OK, "ok (10.1.0.1/24)"},
 	} {
 		o := find(rep, c.kind, c.name)
 		if o.State != c.state || !strings.Contains(o.Line(), c.line) {
