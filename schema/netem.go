@@ -333,9 +333,9 @@ func (v NetemValues) Fields() []NetemField {
 	if v.Limit != 0 {
 		limit = strconv.Itoa(v.Limit)
 	}
-	return []NetemField{{"delay", fmtMicros(v.Delay)}, {"jitter", fmtMicros(v.Jitter)},
+	return []NetemField{{"delay", FormatMicros(v.Delay)}, {"jitter", FormatMicros(v.Jitter)},
 		{"loss", fmtPercent(v.Loss)}, {"duplicate", fmtPercent(v.Duplicate)}, {"corrupt", fmtPercent(v.Corrupt)},
-		{"reorder", fmtPercent(v.Reorder)}, {"rate", fmtRate(v.Rate)}, {"limit", limit}}
+		{"reorder", fmtPercent(v.Reorder)}, {"rate", FormatRate(v.Rate)}, {"limit", limit}}
 }
 
 // String is what an impairment does: "delay 40ms loss 20%".
@@ -349,8 +349,9 @@ func (v NetemValues) String() string {
 	return strings.Join(parts, " ")
 }
 
-// fmtMicros writes microseconds in the largest unit that keeps them whole.
-func fmtMicros(us int64) string {
+// FormatMicros writes microseconds in the largest unit that keeps them
+// whole, as tc and networkd read them ("40ms"); "" for 0.
+func FormatMicros(us int64) string {
 	switch {
 	case us == 0:
 		return ""
@@ -370,8 +371,9 @@ func fmtPercent(p float64) string {
 	return strconv.FormatFloat(r, 'f', -1, 64) + "%"
 }
 
-// fmtRate writes bits per second in tc's units (1000-based).
-func fmtRate(b int64) string {
+// FormatRate writes bits per second in tc's units (1000-based, "10mbit");
+// "" for 0.
+func FormatRate(b int64) string {
 	if b == 0 {
 		return ""
 	}

@@ -588,6 +588,18 @@ func (m *model) explain(src string, r route, dst addr, path, rpath []hop) string
 	return s
 }
 
+// nameBy names each segment by what it holds: "bridge a", "bridges a and b".
+func nameBy(out map[port]string, by map[port][]string, one, many string) {
+	for seg, names := range by {
+		slices.Sort(names)
+		word := one
+		if len(names) > 1 {
+			word = many
+		}
+		out[seg] = word + strings.Join(names, " and ")
+	}
+}
+
 // carrier reports whether a link has a carrier as soon as the lab is up:
 // a veth whose peer is the lab's, a bond with such a member, a dummy (no
 // carrier to wait for, and no duplicate address detection: it is NOARP),
@@ -632,14 +644,7 @@ func (m *model) describe(l *generator.Link) string {
 				bridges[m.find(p)] = append(bridges[m.find(p)], p.l.Label())
 			}
 		}
-		for seg, names := range bridges {
-			slices.Sort(names)
-			word := "bridge "
-			if len(names) > 1 {
-				word = "bridges "
-			}
-			m.names[seg] = word + strings.Join(names, " and ")
-		}
+		nameBy(m.names, bridges, "bridge ", "bridges ")
 		for seg, names := range vlans {
 			slices.Sort(names)
 			m.names[seg] = strings.Join(names, " and ")
@@ -653,14 +658,7 @@ func (m *model) describe(l *generator.Link) string {
 				wires[seg] = append(wires[seg], w.A.Label()+" -- "+w.B.Label())
 			}
 		}
-		for seg, names := range wires {
-			slices.Sort(names)
-			word := "the wire "
-			if len(names) > 1 {
-				word = "the wires "
-			}
-			m.names[seg] = word + strings.Join(names, " and ")
-		}
+		nameBy(m.names, wires, "the wire ", "the wires ")
 	}
 	if d, ok := m.names[m.segment(l)]; ok {
 		return d

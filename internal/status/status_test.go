@@ -78,6 +78,28 @@ func find(r *status.Report, kind, name string) status.Object {
 	return status.Object{}
 }
 
+// linkOf returns a link of a system's namespace; the test fails without it.
+func linkOf(t *testing.T, sys *status.System, ns, name string) *status.Link {
+	t.Helper()
+	for _, l := range sys.Namespaces[ns].Links {
+		if l.Name == name {
+			return l
+		}
+	}
+	t.Fatalf("no %s:%s", ns, name)
+	return nil
+}
+
+// expectObject checks an object's state and that its line says what it
+// must.
+func expectObject(t *testing.T, rep *status.Report, kind, name, state, line string) {
+	t.Helper()
+	o := find(rep, kind, name)
+	if o.State != state || !strings.Contains(o.Line(), line) {
+		t.Errorf("%s %s: %q (%s), want %s with %q", kind, name, o.Line(), o.State, state, line)
+	}
+}
+
 func TestCompare(t *testing.T) {
 	p := testlabs.Compile(t, "st.yml", []byte(lab)).Plan
 	rep := status.Compare(p, asPlanned(p))
@@ -107,15 +129,7 @@ func TestCompare(t *testing.T) {
 			}
 		}
 	}
-	get := func(ns, name string) *status.Link {
-		for _, l := range sys.Namespaces[ns].Links {
-			if l.Name == name {
-				return l
-			}
-		}
-		t.Fatalf("no %s:%s", ns, name)
-		return nil
-	}
+	get := func(ns, name string) *status.Link { return linkOf(t, sys, ns, name) }
 	del("", "hbp")
 	get("b", "eth0").Addrs = []netip.Prefix{netip.MustParsePrefix("10.2.0.7/24")}
 	get("", "br").Bridge.STP = false
@@ -150,10 +164,7 @@ func TestCompare(t *testing.T) {
 		{"unit", "netgen-st-old.service", status.Leftover, "previous build, active"},
 		{"link", "a:eth0", status.OK, "ok (10.1.0.1/24)"},
 	} {
-		o := find(rep, c.kind, c.name)
-		if o.State != c.state || !strings.Contains(o.Line(), c.line) {
-			t.Errorf("%s %s: %q (%s), want %s with %q", c.kind, c.name, o.Line(), o.State, c.state, c.line)
-		}
+		expectObject(t, rep, c.kind, c.name, c.state, c.line)
 	}
 	if o := find(rep, "link", "hb"); o.State != status.OK {
 		t.Errorf("hb, in the lab and in the previous build, is %s", o.State)
@@ -385,15 +396,7 @@ func TestCompareKernelObjects(t *testing.T) {
 	}
 
 	sys := planned()
-	get := func(ns, name string) *status.Link {
-		for _, l := range sys.Namespaces[ns].Links {
-			if l.Name == name {
-				return l
-			}
-		}
-		t.Fatalf("no %s:%s", ns, name)
-		return nil
-	}
+	get := func(ns, name string) *status.Link { return linkOf(t, sys, ns, name) }
 	get("r1", "bond0").BondOpts.LACPRate = "slow"
 	get("r1", "bond0").BondOpts.XmitHashPolicy = "layer2"
 	get("r2", "bond0").BondMode = "balance-rr"
@@ -416,10 +419,7 @@ func TestCompareKernelObjects(t *testing.T) {
 		{"wire", "w:a0 <-> w:b0", status.Different, "redirect of b0 none, want a0"},
 		{"qdisc", "r1:eth3", status.Leftover, "a netem the lab does not set: rate 1mbit"},
 	} {
-		o := find(rep, c.kind, c.name)
-		if o.State != c.state || !strings.Contains(o.Line(), c.line) {
-			t.Errorf("%s %s: %q (%s), want %s with %q", c.kind, c.name, o.Line(), o.State, c.state, c.line)
-		}
+		expectObject(t, rep, c.kind, c.name, c.state, c.line)
 	}
 
 	// The qdisc gone, a wire end gone.
