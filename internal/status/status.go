@@ -5,15 +5,17 @@
 // the namespaces.
 //
 // Every object of the plan (namespace, link with its settings, route,
-// sysctl, unit) is present and as the lab says, different (each property
+// impairment, wire, sysctl, unit) is present and as the lab says, different (each property
 // that differs, with what the lab wants and what the system has), or
 // missing; objects the system holds in the lab's name that the lab does not
 // have (links in its namespaces, or units, namespaces and host devices its
 // previous build left) are leftovers.
 //
 // The system is read in-process (Read): one netlink socket per namespace,
-// one dump each of links, addresses and routes, so a 200-namespace lab is
-// read in milliseconds rather than by hundreds of `ip` processes.
+// one dump each of links, addresses, routes and qdiscs (and of port VLANs,
+// the FDB and each wire end's filters where the lab has them), so a
+// 200-namespace lab is read in milliseconds rather than by hundreds of `ip`
+// processes.
 package status
 
 import (
@@ -241,8 +243,9 @@ func Namespaces(p *generator.Plan, prev Previous) []string {
 	return out
 }
 
-// Want is what to read for a plan: its namespaces, their sysctls, and
-// which namespaces have ports with VLANs.
+// Want is what to read for a plan: its namespaces (the qdiscs of each),
+// their sysctls, which namespaces have ports with VLANs or VXLAN devices
+// with flooding entries, and the wire ends whose filters to read.
 func Want(p *generator.Plan, prev Previous) Request {
 	req := Request{Namespaces: Namespaces(p, prev), Sysctls: map[string][]string{}, VLANs: map[string]bool{},
 		Qdiscs: map[string]bool{}, Wires: map[string][]string{}, FDB: map[string]bool{}}
