@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netgen-lab/netgen/internal/compile"
+	"github.com/netgen-lab/netgen/internal/status"
 	"github.com/netgen-lab/netgen/internal/testkit/oracle"
 	"github.com/netgen-lab/netgen/internal/testkit/testbed"
 	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
@@ -199,11 +201,15 @@ func mustRead(t *testing.T, path string) string {
 // TestNetworkdOracleMachines runs each machine's part of every example for
 // several machines under the networkd oracle, as TestNetworkdOracle does
 // for a lab of one machine: VXLAN devices, their FDB entries and the
-// namespace units' VXLAN ends as the plan says, no networkd warning.
+// namespace units' VXLAN ends as the plan says, no networkd warning. Then
+// `netgen status --machine M` in the same namespaces: every object as the
+// lab says, the VXLAN devices' VNI, port, addresses and flooding entries
+// (networkd's in the root namespace, the units' in namespaces) included.
 func TestNetworkdOracleMachines(t *testing.T) {
 	if err := oracle.Available(); err != nil {
 		t.Skipf("SKIPPED networkd oracle tier: %v", err)
 	}
+	bin := netgenBinary(t)
 	for _, path := range testlabs.MachineLabs(examplesDir) {
 		src := mustRead(t, path)
 		lab, _ := schema.Decode(filepath.Base(path), []byte(src))
@@ -214,7 +220,25 @@ func TestNetworkdOracleMachines(t *testing.T) {
 				if err != nil || res.Diags.HasErrors() {
 					t.Fatalf("--machine %s: %v %v", m, err, res.Diags.Items)
 				}
-				oracleCheck(t, name, res)
+				out := oracleCheckThen(t, name, res, fmt.Sprintf("%s status %s --machine %s --json", bin, path, m))
+				var rep status.Report
+				if err := json.Unmarshal([]byte(out[0].Output), &rep); err != nil {
+					t.Fatalf("netgen status --machine %s: exit %d, %v:\n%s", m, out[0].ExitCode, err, out[0].Output)
+				}
+				vxlans := 0
+				for _, o := range rep.Objects {
+					if o.State != status.OK {
+						t.Errorf("netgen status --machine %s: %s", m, o.Line())
+					}
+					for _, l := range res.Plan.Links {
+						if l.VXLAN != nil && o.Kind == "link" && o.Name == l.Label() {
+							vxlans++
+						}
+					}
+				}
+				if vxlans == 0 || out[0].ExitCode != 0 || rep.UnitsNotChecked == "" {
+					t.Errorf("netgen status --machine %s: exit %d, %d VXLAN devices compared, units not checked: %q", m, out[0].ExitCode, vxlans, rep.UnitsNotChecked)
+				}
 			})
 		}
 	}

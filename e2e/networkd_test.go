@@ -68,6 +68,13 @@ func TestNetworkdOracle(t *testing.T) {
 // oracleCheck runs a compiled lab's networkd files under networkd 252 in
 // throwaway namespaces, with its unit scripts, and checks every link.
 func oracleCheck(t *testing.T, name string, res *compileResult) {
+	oracleCheckThen(t, name, res)
+}
+
+// oracleCheckThen is oracleCheck, then runs more commands in the lab's
+// namespaces (the unit scripts' namespaces still up) and returns their
+// outputs.
+func oracleCheckThen(t *testing.T, name string, res *compileResult, then ...string) []oracle.CommandOutput {
 	files := map[string][]byte{}
 	for _, f := range res.Files {
 		if f.Dir == render.NetworkDir {
@@ -76,6 +83,8 @@ func oracleCheck(t *testing.T, name string, res *compileResult) {
 	}
 	prepare := uplinkStandIns(res.Plan)
 	inspect, dumpAt := unitCommands(t, res)
+	thenAt := len(inspect)
+	inspect = append(inspect, then...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: prepare, Inspect: inspect, Timeout: 60 * time.Second})
@@ -125,6 +134,7 @@ func oracleCheck(t *testing.T, name string, res *compileResult) {
 	for _, w := range out.Warnings() {
 		t.Errorf("lab %s: networkd warned about a generated file: %v", name, w)
 	}
+	return out.Inspect[thenAt:]
 }
 
 func summary(r *oracle.Result) string {
