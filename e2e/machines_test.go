@@ -221,25 +221,39 @@ func TestNetworkdOracleMachines(t *testing.T) {
 					t.Fatalf("--machine %s: %v %v", m, err, res.Diags.Items)
 				}
 				out := oracleCheckThen(t, name, res, fmt.Sprintf("%s status %s --machine %s --json", bin, path, m))
-				var rep status.Report
-				if err := json.Unmarshal([]byte(out[0].Output), &rep); err != nil {
-					t.Fatalf("netgen status --machine %s: exit %d, %v:\n%s", m, out[0].ExitCode, err, out[0].Output)
-				}
+				rep := judgeStatus(t, "netgen status --machine "+m, out[0])
 				vxlans := 0
 				for _, o := range rep.Objects {
-					if o.State != status.OK {
-						t.Errorf("netgen status --machine %s: %s", m, o.Line())
-					}
 					for _, l := range res.Plan.Links {
 						if l.VXLAN != nil && o.Kind == "link" && o.Name == l.Label() {
 							vxlans++
 						}
 					}
 				}
-				if vxlans == 0 || out[0].ExitCode != 0 || rep.UnitsNotChecked == "" {
-					t.Errorf("netgen status --machine %s: exit %d, %d VXLAN devices compared, units not checked: %q", m, out[0].ExitCode, vxlans, rep.UnitsNotChecked)
+				if vxlans == 0 {
+					t.Errorf("netgen status --machine %s compared no VXLAN device", m)
 				}
 			})
 		}
 	}
+}
+
+// judgeStatus checks the output of `netgen status --json` run in the
+// oracle's namespaces: every object as the lab says, exit 0, and units
+// not checked (no systemd there).
+func judgeStatus(t *testing.T, what string, out oracle.CommandOutput) *status.Report {
+	t.Helper()
+	var rep status.Report
+	if err := json.Unmarshal([]byte(out.Output), &rep); err != nil {
+		t.Fatalf("%s: exit %d, %v:\n%s", what, out.ExitCode, err, out.Output)
+	}
+	for _, o := range rep.Objects {
+		if o.State != status.OK {
+			t.Errorf("%s: %s", what, o.Line())
+		}
+	}
+	if out.ExitCode != 0 || rep.UnitsNotChecked == "" {
+		t.Errorf("%s: exit %d, units not checked: %q", what, out.ExitCode, rep.UnitsNotChecked)
+	}
+	return &rep
 }

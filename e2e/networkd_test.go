@@ -46,13 +46,15 @@ func needsVLANKernel(p *generator.Plan) bool {
 // unit's script there too (in dependency order, as systemd would), and
 // checks every link of the lab, host and namespaces alike: kind, master,
 // MTU, MAC, addresses, no link-local address where none is wanted, up. It
-// also checks which .network file networkd gave each host link it owns, and
-// that networkd logged no warning about any generated file.
+// also checks which .network file networkd gave each host link it owns,
+// that networkd logged no warning about any generated file, and that
+// `netgen status` there finds every object as the lab says.
 func TestNetworkdOracle(t *testing.T) {
 	if err := oracle.Available(); err != nil {
 		t.Skipf("SKIPPED networkd oracle tier: %v", err)
 	}
 	vlanKernel := kernelHasVLANs(t)
+	bin := netgenBinary(t)
 	for _, path := range allLabPaths(t) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yml")
 		t.Run(name, func(t *testing.T) {
@@ -60,20 +62,16 @@ func TestNetworkdOracle(t *testing.T) {
 			if needsVLANKernel(res.Plan) && !vlanKernel {
 				t.Skipf("lab %s needs 802.1Q and VLAN filtering, which this kernel lacks: the QEMU tier checks it", name)
 			}
-			oracleCheck(t, name, res)
+			out := oracleCheckThen(t, name, res, bin+" status "+path+" --json")
+			judgeStatus(t, "netgen status "+name, out[0])
 		})
 	}
 }
 
-// oracleCheck runs a compiled lab's networkd files under networkd 252 in
+// oracleCheckThen runs a compiled lab's networkd files under networkd 252 in
 // throwaway namespaces, with its unit scripts, and checks every link.
-func oracleCheck(t *testing.T, name string, res *compileResult) {
-	oracleCheckThen(t, name, res)
-}
-
-// oracleCheckThen is oracleCheck, then runs more commands in the lab's
-// namespaces (the unit scripts' namespaces still up) and returns their
-// outputs.
+// Then it runs more commands in the lab's namespaces (the unit scripts'
+// namespaces still up) and returns their outputs.
 func oracleCheckThen(t *testing.T, name string, res *compileResult, then ...string) []oracle.CommandOutput {
 	files := map[string][]byte{}
 	for _, f := range res.Files {
