@@ -208,6 +208,12 @@ func describe(l *generator.Link, vlans string) (role, []string) {
 		kind = append(kind, fmt.Sprintf("VLAN %d", l.VID))
 	case schema.KindBond:
 		kind = append(kind, "bond "+l.BondOpts.Mode)
+		if o := l.BondOpts; o.LACPRate != "" {
+			kind = append(kind, "LACP "+o.LACPRate)
+		}
+		if o := l.BondOpts; o.XmitHashPolicy != "" {
+			kind = append(kind, "hash "+o.XmitHashPolicy)
+		}
 	case schema.KindVRF:
 		kind = append(kind, fmt.Sprintf("VRF table %d", l.Table))
 	case schema.KindVXLAN:
