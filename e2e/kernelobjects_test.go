@@ -121,3 +121,46 @@ func checkSTPCost(t *testing.T, tier string, c interface {
 		t.Errorf("%s: lab ports: cost 100 back, want pt-s2:to-s1 blocking again: %s", tier, out)
 	}
 }
+
+// brokenByHand breaks, at the end of the QEMU check, one object of each
+// kind `netgen status` reads with its own dump (this host's kernel has
+// none of them): a bond member released and the bond's MII monitor
+// changed, a VRF member released, a wire's redirect deleted, two netems
+// changed. Each lab's status must then name them, exit 6.
+func brokenByHand() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("ip -n r1 link set dev eth2 nomaster; ip -n r2 link set dev bond0 type bond miimon 200")
+	w("ip -n pe link set dev lo-blue nomaster")
+	w("tc -n lab filter del dev p1 ingress; tc -n lab qdisc change dev p2 root netem delay 20ms")
+	w("tc -n l1 qdisc change dev eth0 root netem loss 5%%")
+	for _, lab := range []string{"bonds", "vrfs", "wires", "impair"} {
+		w("echo '%sbroken-%s'", marker, lab)
+		w("netgen status /root/labs/%s.yml; echo \"rc=$?\"", lab)
+	}
+	return b.String()
+}
+
+// judgeBroken checks that status named what brokenByHand broke.
+func judgeBroken(t *testing.T, tier string, rep report) {
+	t.Helper()
+	// The table pads the object column to the lab's longest name.
+	for _, c := range []struct{ lab, want string }{
+		{"bonds", `rc=6`},
+		{"bonds", `link r1:bond0 +(.*; )?members eth1, want eth1 eth2`},
+		{"bonds", `link r1:eth2 +master none, want bond0`},
+		{"bonds", `link r2:bond0 +MII monitor \(ms\) 200, want 100`},
+		{"vrfs", `rc=6`},
+		{"vrfs", `link pe:blue +members b1 b2, want b1 b2 lo-blue`},
+		{"vrfs", `link pe:lo-blue +master none, want blue`},
+		{"wires", `rc=6`},
+		{"wires", `wire lab:p1 <-> lab:p2 +redirect of p1 none, want p2`},
+		{"wires", `qdisc lab:p2 +delay 20ms, want 10ms`},
+		{"impair", `rc=6`},
+		{"impair", `qdisc l1:eth0 +loss 5%, want 20%`},
+	} {
+		if out := rep["broken-"+c.lab]; !regexp.MustCompile(c.want).MatchString(out) {
+			t.Errorf("%s: netgen status %s after breaking it by hand: no %q in:\n%s", tier, c.lab, c.want, out)
+		}
+	}
+}

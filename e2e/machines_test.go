@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netgen-lab/netgen/internal/compile"
+	"github.com/netgen-lab/netgen/internal/status"
 	"github.com/netgen-lab/netgen/internal/testkit/oracle"
 	"github.com/netgen-lab/netgen/internal/testkit/testbed"
 	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
@@ -199,11 +201,15 @@ func mustRead(t *testing.T, path string) string {
 // TestNetworkdOracleMachines runs each machine's part of every example for
 // several machines under the networkd oracle, as TestNetworkdOracle does
 // for a lab of one machine: VXLAN devices, their FDB entries and the
-// namespace units' VXLAN ends as the plan says, no networkd warning.
+// namespace units' VXLAN ends as the plan says, no networkd warning. Then
+// `netgen status --machine M` in the same namespaces: every object as the
+// lab says, the VXLAN devices' VNI, port, addresses and flooding entries
+// (networkd's in the root namespace, the units' in namespaces) included.
 func TestNetworkdOracleMachines(t *testing.T) {
 	if err := oracle.Available(); err != nil {
 		t.Skipf("SKIPPED networkd oracle tier: %v", err)
 	}
+	bin := netgenBinary(t)
 	for _, path := range testlabs.MachineLabs(examplesDir) {
 		src := mustRead(t, path)
 		lab, _ := schema.Decode(filepath.Base(path), []byte(src))
@@ -214,8 +220,40 @@ func TestNetworkdOracleMachines(t *testing.T) {
 				if err != nil || res.Diags.HasErrors() {
 					t.Fatalf("--machine %s: %v %v", m, err, res.Diags.Items)
 				}
-				oracleCheck(t, name, res)
+				out := oracleCheckThen(t, name, res, fmt.Sprintf("%s status %s --machine %s --json", bin, path, m))
+				rep := judgeStatus(t, "netgen status --machine "+m, out[0])
+				vxlans := 0
+				for _, o := range rep.Objects {
+					for _, l := range res.Plan.Links {
+						if l.VXLAN != nil && o.Kind == "link" && o.Name == l.Label() {
+							vxlans++
+						}
+					}
+				}
+				if vxlans == 0 {
+					t.Errorf("netgen status --machine %s compared no VXLAN device", m)
+				}
 			})
 		}
 	}
+}
+
+// judgeStatus checks the output of `netgen status --json` run in the
+// oracle's namespaces: every object as the lab says, exit 0, and units
+// not checked (no systemd there).
+func judgeStatus(t *testing.T, what string, out oracle.CommandOutput) *status.Report {
+	t.Helper()
+	var rep status.Report
+	if err := json.Unmarshal([]byte(out.Output), &rep); err != nil {
+		t.Fatalf("%s: exit %d, %v:\n%s", what, out.ExitCode, err, out.Output)
+	}
+	for _, o := range rep.Objects {
+		if o.State != status.OK {
+			t.Errorf("%s: %s", what, o.Line())
+		}
+	}
+	if out.ExitCode != 0 || rep.UnitsNotChecked == "" {
+		t.Errorf("%s: exit %d, units not checked: %q", what, out.ExitCode, rep.UnitsNotChecked)
+	}
+	return &rep
 }

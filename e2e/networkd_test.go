@@ -46,13 +46,15 @@ func needsVLANKernel(p *generator.Plan) bool {
 // unit's script there too (in dependency order, as systemd would), and
 // checks every link of the lab, host and namespaces alike: kind, master,
 // MTU, MAC, addresses, no link-local address where none is wanted, up. It
-// also checks which .network file networkd gave each host link it owns, and
-// that networkd logged no warning about any generated file.
+// also checks which .network file networkd gave each host link it owns,
+// that networkd logged no warning about any generated file, and that
+// `netgen status` there finds every object as the lab says.
 func TestNetworkdOracle(t *testing.T) {
 	if err := oracle.Available(); err != nil {
 		t.Skipf("SKIPPED networkd oracle tier: %v", err)
 	}
 	vlanKernel := kernelHasVLANs(t)
+	bin := netgenBinary(t)
 	for _, path := range allLabPaths(t) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yml")
 		t.Run(name, func(t *testing.T) {
@@ -60,14 +62,17 @@ func TestNetworkdOracle(t *testing.T) {
 			if needsVLANKernel(res.Plan) && !vlanKernel {
 				t.Skipf("lab %s needs 802.1Q and VLAN filtering, which this kernel lacks: the QEMU tier checks it", name)
 			}
-			oracleCheck(t, name, res)
+			out := oracleCheckThen(t, name, res, bin+" status "+path+" --json")
+			judgeStatus(t, "netgen status "+name, out[0])
 		})
 	}
 }
 
-// oracleCheck runs a compiled lab's networkd files under networkd 252 in
+// oracleCheckThen runs a compiled lab's networkd files under networkd 252 in
 // throwaway namespaces, with its unit scripts, and checks every link.
-func oracleCheck(t *testing.T, name string, res *compileResult) {
+// Then it runs more commands in the lab's namespaces (the unit scripts'
+// namespaces still up) and returns their outputs.
+func oracleCheckThen(t *testing.T, name string, res *compileResult, then ...string) []oracle.CommandOutput {
 	files := map[string][]byte{}
 	for _, f := range res.Files {
 		if f.Dir == render.NetworkDir {
@@ -76,6 +81,8 @@ func oracleCheck(t *testing.T, name string, res *compileResult) {
 	}
 	prepare := uplinkStandIns(res.Plan)
 	inspect, dumpAt := unitCommands(t, res)
+	thenAt := len(inspect)
+	inspect = append(inspect, then...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: prepare, Inspect: inspect, Timeout: 60 * time.Second})
@@ -125,6 +132,7 @@ func oracleCheck(t *testing.T, name string, res *compileResult) {
 	for _, w := range out.Warnings() {
 		t.Errorf("lab %s: networkd warned about a generated file: %v", name, w)
 	}
+	return out.Inspect[thenAt:]
 }
 
 func summary(r *oracle.Result) string {

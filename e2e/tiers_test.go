@@ -175,7 +175,7 @@ func TestBootQEMU(t *testing.T) {
 	installNetgen(t, root, labs)
 	prepareKmsg(t, root)
 	installNetprobe(t, root)
-	boots := testbed.RunQEMU(t, root, collector(labs)+qemuTests(t, labs)+impairScript(labs), 2)
+	boots := testbed.RunQEMU(t, root, collector(labs)+qemuTests(t, labs)+impairScript(labs)+brokenByHand(), 2)
 	for _, b := range boots {
 		rep := parseReport(b.Output)
 		failWith(t, judge("qemu boot "+strconv.Itoa(b.N), labs, rep), rep)
@@ -183,6 +183,7 @@ func TestBootQEMU(t *testing.T) {
 		checkKmsg(t, "qemu boot "+strconv.Itoa(b.N), rep)
 		judgeImpair(t, "qemu boot "+strconv.Itoa(b.N), rep)
 		judgeKernelObjects(t, "qemu boot "+strconv.Itoa(b.N), rep)
+		judgeBroken(t, "qemu boot "+strconv.Itoa(b.N), rep)
 	}
 }
 

@@ -44,16 +44,13 @@ func NetemArgs(v *schema.NetemValues) string {
 	return s
 }
 
-// usec writes microseconds in the largest unit that keeps them whole;
-// tc and networkd read all three.
+// usec writes a duration for tc and networkd (a jitter without a delay
+// writes the delay as 0ms).
 func usec(us int64) string {
-	switch {
-	case us%1_000_000 == 0 && us != 0:
-		return fmt.Sprintf("%ds", us/1_000_000)
-	case us%1000 == 0:
-		return fmt.Sprintf("%dms", us/1000)
+	if us == 0 {
+		return "0ms"
 	}
-	return fmt.Sprintf("%dus", us)
+	return schema.FormatMicros(us)
 }
 
 // permyriad writes a percentage in basis points, 1% = 100‱
@@ -65,18 +62,8 @@ func permyriad(p float64) string { return fmt.Sprintf("%d‱", int64(math.Round(
 // a specifier.
 func percent(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
 
-// bitrate writes bits per second in tc's units (1000-based).
-func bitrate(b int64) string {
-	for _, u := range []struct {
-		name string
-		mult int64
-	}{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}} {
-		if b%u.mult == 0 {
-			return fmt.Sprintf("%d%s", b/u.mult, u.name)
-		}
-	}
-	return fmt.Sprintf("%dbit", b)
-}
+// bitrate writes a (non-zero) rate in tc's units.
+func bitrate(b int64) string { return schema.FormatRate(b) }
 
 // netemSection is the [NetworkEmulator] of a networkd-owned link.
 func netemSection(l *generator.Link) *section {

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // MinIPv6MTU is the smallest MTU IPv6 runs on (RFC 8200): below it the
@@ -113,11 +114,13 @@ func OnLink(l *L3, gw netip.Addr) bool {
 	return false
 }
 
-// routeKey is what makes a route unique in the kernel's main table: the
+// routeKey is what makes a route unique in a routing table: the
 // destination and the metric (one route per pair; `ip route add` of a
-// second fails with "File exists", for IPv4 and IPv6 alike).
+// second fails with "File exists", for IPv4 and IPv6 alike). table is the
+// namespace, and for a VRF member's routes "NS/VRF": they are in the
+// VRF's table, apart from the main one and the other VRFs'.
 type routeKey struct {
-	ns     string
+	table  string
 	to     netip.Prefix
 	metric uint32
 }
@@ -176,6 +179,17 @@ func (v *validator) routes() {
 	if len(routed) == 0 {
 		return
 	}
+	table := map[Key]string{}
+	for _, u := range v.l3s {
+		table[u.key] = u.key.NS
+	}
+	for _, vrf := range v.lab.VRFs {
+		for _, m := range vrf.Members {
+			if _, ok := table[m.Key()]; ok {
+				table[m.Key()] = m.NS + "/" + vrf.Name.If
+			}
+		}
+	}
 	seen := map[routeKey]routeUse{}
 	bcast := map[nsAddr]Address{}
 	for _, u := range v.l3s {
@@ -191,7 +205,7 @@ func (v *validator) routes() {
 			if p.Addr().Is6() {
 				metric = 256
 			}
-			k := routeKey{u.key.NS, p.Masked(), metric}
+			k := routeKey{table[u.key], p.Masked(), metric}
 			if _, ok := seen[k]; !ok {
 				seen[k] = routeUse{key: u.key, pos: a.Pos, addr: p}
 			}
@@ -201,7 +215,7 @@ func (v *validator) routes() {
 		}
 	}
 	add := func(u l3Use, to netip.Prefix, metric Int, pos Pos, what string, gw IP) {
-		k := routeKey{u.key.NS, to, kernelMetric(to, metric)}
+		k := routeKey{table[u.key], to, kernelMetric(to, metric)}
 		first, dup := seen[k]
 		if !dup {
 			seen[k] = routeUse{key: u.key, pos: pos, what: what}
@@ -216,11 +230,11 @@ func (v *validator) routes() {
 			m += " (IPv6's for a route with no metric or metric 0)"
 		}
 		if first.what == "" {
-			v.errorf(pos, "the %s with metric %s is in %s already: %s (line %d)", dest, m, nsLabel(u.key.NS), first, first.pos.Line).Hint =
+			v.errorf(pos, "the %s with metric %s is in %s already: %s (line %d)", dest, m, tableLabel(k.table), first, first.pos.Line).Hint =
 				"the subnet is reachable on that interface already: remove the route, or give it a `metric:` to add a second path"
 			return
 		}
-		dg := v.errorf(pos, "a second %s with metric %s in %s: %s (line %d) is one already", dest, m, nsLabel(u.key.NS), first, first.pos.Line)
+		dg := v.errorf(pos, "a second %s with metric %s in %s: %s (line %d) is one already", dest, m, tableLabel(k.table), first, first.pos.Line)
 		dg.Hint = "the kernel keeps one route per destination and metric: remove one, or give one a higher `metric:` (a backup path)"
 		if gw.Set {
 			dg.Hint = fmt.Sprintf("the kernel keeps one route per destination and metric: remove one, or make this one a backup: routes: [{to: default, via: %s, metric: 100}]", gw.Addr)
@@ -252,6 +266,15 @@ func (v *validator) routes() {
 			add(u, to, r.Metric, pos, "a route", IP{})
 		}
 	}
+}
+
+// tableLabel names a routeKey's table: `namespace "pe"`, or `VRF red of
+// namespace "pe"`.
+func tableLabel(table string) string {
+	if ns, vrf, ok := strings.Cut(table, "/"); ok {
+		return "VRF " + vrf + " of " + nsLabel(ns)
+	}
+	return nsLabel(table)
 }
 
 func defaultRoute(via netip.Addr) netip.Prefix {

@@ -322,3 +322,70 @@ func (v *validator) netem(n *Netem) {
 		}
 	}
 }
+
+// NetemField is one value of an impairment in the lab's words: "delay",
+// "40ms"; Value is "" where the impairment does not set it.
+type NetemField struct{ Name, Value string }
+
+// Fields are every value of an impairment, in a fixed order, in the lab's
+// words (percentages to 1/1000 of a percent: a kernel's 2^-32 steps read
+// 20% back as 19.99999998%). Limit is "" when 0 (the kernel's default).
+func (v NetemValues) Fields() []NetemField {
+	limit := ""
+	if v.Limit != 0 {
+		limit = strconv.Itoa(v.Limit)
+	}
+	return []NetemField{{"delay", FormatMicros(v.Delay)}, {"jitter", FormatMicros(v.Jitter)},
+		{"loss", fmtPercent(v.Loss)}, {"duplicate", fmtPercent(v.Duplicate)}, {"corrupt", fmtPercent(v.Corrupt)},
+		{"reorder", fmtPercent(v.Reorder)}, {"rate", FormatRate(v.Rate)}, {"limit", limit}}
+}
+
+// String is what an impairment does: "delay 40ms loss 20%".
+func (v NetemValues) String() string {
+	var parts []string
+	for _, f := range v.Fields() {
+		if f.Value != "" {
+			parts = append(parts, f.Name+" "+f.Value)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// FormatMicros writes microseconds in the largest unit that keeps them
+// whole, as tc and networkd read them ("40ms"); "" for 0.
+func FormatMicros(us int64) string {
+	switch {
+	case us == 0:
+		return ""
+	case us%1_000_000 == 0:
+		return fmt.Sprintf("%ds", us/1_000_000)
+	case us%1000 == 0:
+		return fmt.Sprintf("%dms", us/1000)
+	}
+	return fmt.Sprintf("%dus", us)
+}
+
+func fmtPercent(p float64) string {
+	r := math.Round(p*1000) / 1000
+	if r == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64) + "%"
+}
+
+// FormatRate writes bits per second in tc's units (1000-based, "10mbit");
+// "" for 0.
+func FormatRate(b int64) string {
+	if b == 0 {
+		return ""
+	}
+	for _, u := range []struct {
+		name string
+		mult int64
+	}{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}} {
+		if b%u.mult == 0 {
+			return fmt.Sprintf("%d%s", b/u.mult, u.name)
+		}
+	}
+	return fmt.Sprintf("%dbit", b)
+}

@@ -22,11 +22,11 @@ func graphCmd(args []string, st IO) int {
 		fmt.Fprintf(st.Err, "netgen: --format %s: want dot or mermaid\n", *format)
 		return ExitUsage
 	}
-	plan, code := graphPlan(fs.Arg(0), *machine, st)
+	plan, machines, code := graphPlan(fs.Arg(0), *machine, st)
 	if code != ExitOK {
 		return code
 	}
-	out, err := graph.Render(plan, *format)
+	out, err := graph.Render(plan, *format, machines)
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
 		return ExitUsage

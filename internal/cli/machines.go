@@ -10,6 +10,7 @@ import (
 
 	"github.com/netgen-lab/netgen/generator"
 	"github.com/netgen-lab/netgen/internal/compile"
+	"github.com/netgen-lab/netgen/internal/graph"
 	"github.com/netgen-lab/netgen/internal/reach"
 	"github.com/netgen-lab/netgen/schema"
 )
@@ -114,21 +115,29 @@ func machineExpectations(lab *schema.Lab, m string) []reach.Expectation {
 
 // graphPlan is what `netgen graph` draws: the lab's plan, a machine's
 // part with --machine, and without it, for a lab with machines, the whole
-// lab (schema.Flatten: each machine's root namespace drawn as a namespace
-// named like the machine, a stretched bridge as one bridge per machine
-// joined by cables), which is what one wants to see from a workstation.
-func graphPlan(path, machine string, st IO) (*generator.Plan, int) {
+// lab (schema.Flatten: each machine a box of its root namespace's
+// interfaces and its namespaces, a stretched bridge one bridge per machine
+// joined by cables over VXLAN), which is what one wants to see from a
+// workstation.
+func graphPlan(path, machine string, st IO) (*generator.Plan, graph.Machines, int) {
 	name, src, err := readLab(path, st)
 	if err != nil {
 		fmt.Fprintf(st.Err, "netgen: %v\n", err)
-		return nil, ExitLab
+		return nil, graph.Machines{}, ExitLab
 	}
 	res, code := compileMachine(name, src, machine, "", st)
 	if code != ExitOK {
-		return nil, code
+		return nil, graph.Machines{}, code
 	}
 	if res.Plan == nil {
-		return generator.Generate(schema.Flatten(res.Lab)), ExitOK
+		m := graph.Machines{Of: map[string]string{}}
+		for _, ns := range res.Lab.Namespaces {
+			m.Of[ns.Name.Value] = ns.Machine.Value
+		}
+		for _, name := range schema.Machines(res.Lab) {
+			m.Of[name] = name
+		}
+		return generator.Generate(schema.Flatten(res.Lab)), m, ExitOK
 	}
-	return res.Plan, ExitOK
+	return res.Plan, graph.Machines{This: machine}, ExitOK
 }

@@ -6,6 +6,11 @@
 // sub-interfaces dotted edges to their parent. Uplinks, taps and external
 // ends, where the lab meets the world, have shapes of their own.
 //
+// In a lab with machines, each machine is a box around its root namespace's
+// interfaces and its namespaces' boxes, and a cable between two machines
+// (carried over VXLAN) says so. An impaired interface says what its netem
+// does to the frames leaving it.
+//
 // The output is a function of the plan alone, in the plan's order (host
 // first, then namespaces by name): the same lab always draws the same bytes.
 package graph
@@ -13,6 +18,7 @@ package graph
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -23,9 +29,34 @@ import (
 // Formats are the formats Render takes.
 var Formats = []string{"dot", "mermaid"}
 
+// Machines says where the namespaces of a lab with machines are; the zero
+// value is a lab without machines.
+type Machines struct {
+	// This is the machine whose part the plan is (`--machine`): its root
+	// namespace is the plan's host.
+	This string
+	// Of maps a namespace to its machine; a machine's own name maps to
+	// itself where the plan is the whole lab (schema.Flatten draws a
+	// machine's root namespace as a namespace named like the machine).
+	Of map[string]string
+}
+
+// machine returns the machine of a namespace ("" for the host), and
+// whether the namespace is that machine's root namespace.
+func (m Machines) machine(ns string) (string, bool) {
+	if ns == "" {
+		return m.This, m.This != ""
+	}
+	if m.This != "" {
+		return m.This, false
+	}
+	on := m.Of[ns]
+	return on, on != "" && on == ns
+}
+
 // Render draws a plan in a format of Formats.
-func Render(p *generator.Plan, format string) ([]byte, error) {
-	g := build(p)
+func Render(p *generator.Plan, format string, m Machines) ([]byte, error) {
+	g := build(p, m)
 	switch format {
 	case "dot":
 		return g.dot(), nil
@@ -63,6 +94,11 @@ type box struct {
 	id    string
 	label string
 	nodes []*node
+	// machine is the machine the box is on ("" without machines); root
+	// says the box is that machine's root namespace, drawn as the
+	// machine's own box.
+	machine string
+	root    bool
 }
 
 type graph struct {
@@ -71,7 +107,20 @@ type graph struct {
 	edges []edge
 }
 
-func build(p *generator.Plan) *graph {
+func newBox(g *graph, ns string, m Machines) *box {
+	b := &box{id: "s" + strconv.Itoa(len(g.boxes)), label: "host"}
+	if ns != "" {
+		b.label = "namespace " + ns
+	}
+	b.machine, b.root = m.machine(ns)
+	if b.root {
+		b.label = "machine " + b.machine
+	}
+	g.boxes = append(g.boxes, b)
+	return b
+}
+
+func build(p *generator.Plan, m Machines) *graph {
 	g := &graph{lab: p.Lab}
 	nodes := map[*generator.Link]*node{}
 	vlans := bridgeVLANs(p)
@@ -79,12 +128,8 @@ func build(p *generator.Plan) *graph {
 	for _, l := range p.Links {
 		b := boxes[l.NS]
 		if b == nil {
-			b = &box{id: "s" + strconv.Itoa(len(g.boxes)), label: "host"}
-			if l.NS != "" {
-				b.label = "namespace " + l.NS
-			}
+			b = newBox(g, l.NS, m)
 			boxes[l.NS] = b
-			g.boxes = append(g.boxes, b)
 		}
 		n := &node{id: "n" + strconv.Itoa(len(nodes)), l: l}
 		n.role, n.lines = describe(l, vlans[l])
@@ -94,9 +139,7 @@ func build(p *generator.Plan) *graph {
 	// Namespaces without links are drawn too: they are part of the lab.
 	for _, u := range p.Units {
 		if u.Namespace != nil && boxes[u.Namespace.Name] == nil {
-			b := &box{id: "s" + strconv.Itoa(len(g.boxes)), label: "namespace " + u.Namespace.Name}
-			boxes[u.Namespace.Name] = b
-			g.boxes = append(g.boxes, b)
+			boxes[u.Namespace.Name] = newBox(g, u.Namespace.Name, m)
 		}
 	}
 	for _, l := range p.Links {
@@ -105,6 +148,14 @@ func build(p *generator.Plan) *graph {
 			label := ""
 			if l.MTU != 0 && l.MTU == l.Peer.MTU {
 				label = fmt.Sprintf("MTU %d", l.MTU)
+			}
+			// A cable between two machines is carried over VXLAN: each
+			// end is a VXLAN device.
+			if a, b := boxes[l.NS], boxes[l.Peer.NS]; a.machine != b.machine {
+				label = joinLabel("VXLAN "+a.machine+" - "+b.machine, label)
+				for _, end := range []*node{n, nodes[l.Peer]} {
+					end.lines[1] = "VXLAN" + strings.TrimPrefix(end.lines[1], "veth")
+				}
 			}
 			g.edges = append(g.edges, edge{a: n, b: nodes[l.Peer], style: "cable", label: label})
 		}
@@ -157,8 +208,16 @@ func describe(l *generator.Link, vlans string) (role, []string) {
 		kind = append(kind, fmt.Sprintf("VLAN %d", l.VID))
 	case schema.KindBond:
 		kind = append(kind, "bond "+l.BondOpts.Mode)
+		if o := l.BondOpts; o.LACPRate != "" {
+			kind = append(kind, "LACP "+o.LACPRate)
+		}
+		if o := l.BondOpts; o.XmitHashPolicy != "" {
+			kind = append(kind, "hash "+o.XmitHashPolicy)
+		}
 	case schema.KindVRF:
 		kind = append(kind, fmt.Sprintf("VRF table %d", l.Table))
+	case schema.KindVXLAN:
+		kind = append(kind, fmt.Sprintf("VXLAN %d", l.VXLAN.VNI))
 	default:
 		kind = append(kind, l.Kind.String())
 	}
@@ -174,6 +233,18 @@ func describe(l *generator.Link, vlans string) (role, []string) {
 		name = "uplink"
 	}
 	lines := []string{name, strings.Join(kind, ", ")}
+	if x := l.VXLAN; x != nil {
+		var to []string
+		for _, a := range append([]netip.Addr{x.Remote}, x.FDB...) {
+			if a.IsValid() {
+				to = append(to, a.String())
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%s to %s, port %d", x.Local, strings.Join(to, " "), x.Port))
+	}
+	if l.Netem != nil {
+		lines = append(lines, "netem "+l.Netem.String())
+	}
 	if vlans != "" {
 		lines = append(lines, "VLANs "+vlans)
 	}
@@ -286,18 +357,8 @@ func (g *graph) dot() []byte {
 	b.WriteString("  graph [rankdir=LR, fontname=\"sans-serif\", fontsize=11, label=" + dotQuote("lab "+g.lab) + ", labelloc=t];\n")
 	b.WriteString("  node [fontname=\"sans-serif\", fontsize=10, shape=box, style=rounded];\n")
 	b.WriteString("  edge [fontname=\"sans-serif\", fontsize=9];\n")
-	for _, bx := range g.boxes {
-		fmt.Fprintf(&b, "  subgraph cluster_%s {\n", bx.id)
-		fmt.Fprintf(&b, "    label=%s;\n", dotQuote(bx.label))
-		b.WriteString("    style=rounded;\n")
-		if len(bx.nodes) == 0 {
-			// An empty cluster is not drawn at all: a point keeps it.
-			fmt.Fprintf(&b, "    %s_empty [shape=point, style=invis];\n", bx.id)
-		}
-		for _, n := range bx.nodes {
-			fmt.Fprintf(&b, "    %s [label=%s%s];\n", n.id, dotQuote(n.lines...), dotShape(n.role))
-		}
-		b.WriteString("  }\n")
+	for _, t := range g.tree() {
+		dotBox(&b, t, "  ")
 	}
 	for _, e := range g.edges {
 		attrs := []string{}
@@ -316,6 +377,62 @@ func (g *graph) dot() []byte {
 	}
 	b.WriteString("}\n")
 	return b.Bytes()
+}
+
+// dotBox writes a box as a cluster, the boxes inside it (a machine's
+// namespaces) as clusters within.
+func dotBox(b *bytes.Buffer, t *tree, indent string) {
+	bx := t.box
+	fmt.Fprintf(b, "%ssubgraph cluster_%s {\n", indent, bx.id)
+	fmt.Fprintf(b, "%s  label=%s;\n", indent, dotQuote(bx.label))
+	b.WriteString(indent + "  style=rounded;\n")
+	if len(bx.nodes) == 0 && len(t.inner) == 0 {
+		// An empty cluster is not drawn at all: a point keeps it.
+		fmt.Fprintf(b, "%s  %s_empty [shape=point, style=invis];\n", indent, bx.id)
+	}
+	for _, n := range bx.nodes {
+		fmt.Fprintf(b, "%s  %s [label=%s%s];\n", indent, n.id, dotQuote(n.lines...), dotShape(n.role))
+	}
+	for _, in := range t.inner {
+		dotBox(b, in, indent+"  ")
+	}
+	b.WriteString(indent + "}\n")
+}
+
+// tree is a box and the boxes drawn inside it.
+type tree struct {
+	box   *box
+	inner []*tree
+}
+
+// tree nests the boxes: a machine's namespaces inside the machine's box
+// (made, with no interfaces, where the plan has none of its root
+// namespace), every other box at the top, in the order of g.boxes.
+func (g *graph) tree() []*tree {
+	var top []*tree
+	machines := map[string]*tree{}
+	machine := func(name string) *tree {
+		t := machines[name]
+		if t == nil {
+			t = &tree{box: &box{id: "m" + strconv.Itoa(len(machines)), label: "machine " + name, machine: name, root: true}}
+			machines[name] = t
+			top = append(top, t)
+		}
+		return t
+	}
+	for _, bx := range g.boxes {
+		switch {
+		case bx.machine == "":
+			top = append(top, &tree{box: bx})
+		case bx.root:
+			t := machine(bx.machine)
+			t.box.id, t.box.nodes = bx.id, bx.nodes
+		default:
+			t := machine(bx.machine)
+			t.inner = append(t.inner, &tree{box: bx})
+		}
+	}
+	return top
 }
 
 func dotShape(r role) string {
@@ -342,23 +459,8 @@ func (g *graph) mermaid() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%%%% Generated by netgen from lab %q.\n", g.lab)
 	b.WriteString("flowchart LR\n")
-	for _, bx := range g.boxes {
-		fmt.Fprintf(&b, "  subgraph %s[\"%s\"]\n", bx.id, mermaidText(bx.label))
-		if len(bx.nodes) == 0 {
-			// Mermaid draws no empty subgraph: an invisible node keeps it.
-			fmt.Fprintf(&b, "    %s_empty[\" \"]\n", bx.id)
-			fmt.Fprintf(&b, "    style %s_empty fill:none,stroke:none\n", bx.id)
-		}
-		for _, n := range bx.nodes {
-			lines := make([]string, len(n.lines))
-			for i, l := range n.lines {
-				lines[i] = mermaidText(l)
-			}
-			label := strings.Join(lines, "<br/>")
-			open, closing := mermaidShape(n.role)
-			fmt.Fprintf(&b, "    %s%s\"%s\"%s\n", n.id, open, label, closing)
-		}
-		b.WriteString("  end\n")
+	for _, t := range g.tree() {
+		mermaidBox(&b, t, "  ")
 	}
 	for _, e := range g.edges {
 		link := "---"
@@ -389,6 +491,31 @@ func (g *graph) mermaid() []byte {
 		fmt.Fprintf(&b, "  class %s %s\n", strings.Join(classes[r], ","), name)
 	}
 	return b.Bytes()
+}
+
+// mermaidBox writes a box as a subgraph, the boxes inside it as
+// subgraphs within.
+func mermaidBox(b *bytes.Buffer, t *tree, indent string) {
+	bx := t.box
+	fmt.Fprintf(b, "%ssubgraph %s[\"%s\"]\n", indent, bx.id, mermaidText(bx.label))
+	if len(bx.nodes) == 0 && len(t.inner) == 0 {
+		// Mermaid draws no empty subgraph: an invisible node keeps it.
+		fmt.Fprintf(b, "%s  %s_empty[\" \"]\n", indent, bx.id)
+		fmt.Fprintf(b, "%s  style %s_empty fill:none,stroke:none\n", indent, bx.id)
+	}
+	for _, n := range bx.nodes {
+		lines := make([]string, len(n.lines))
+		for i, l := range n.lines {
+			lines[i] = mermaidText(l)
+		}
+		label := strings.Join(lines, "<br/>")
+		open, closing := mermaidShape(n.role)
+		fmt.Fprintf(b, "%s  %s%s\"%s\"%s\n", indent, n.id, open, label, closing)
+	}
+	for _, in := range t.inner {
+		mermaidBox(b, in, indent+"  ")
+	}
+	b.WriteString(indent + "end\n")
 }
 
 func mermaidShape(r role) (string, string) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netgen-lab/netgen/internal/cli"
 	"github.com/netgen-lab/netgen/internal/graph"
 	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
 )
@@ -29,11 +30,11 @@ func draw(t *testing.T, path, format string) []byte {
 		t.Fatal(err)
 	}
 	res := testlabs.Compile(t, filepath.Base(path), src)
-	out, err := graph.Render(res.Plan, format)
+	out, err := graph.Render(res.Plan, format, graph.Machines{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, _ := graph.Render(testlabs.Compile(t, filepath.Base(path), src).Plan, format)
+	again, _ := graph.Render(testlabs.Compile(t, filepath.Base(path), src).Plan, format, graph.Machines{})
 	if !bytes.Equal(out, again) {
 		t.Errorf("%s: two renderings of the same lab differ", path)
 	}
@@ -65,9 +66,43 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestMachinesGolden: the multi-machine example drawn whole (each machine a
+// box around its namespaces, cables between machines over VXLAN) and as
+// machine m1's part (its root namespace is machine m1, its VXLAN devices
+// say where they lead), through `netgen graph` itself, as
+// testdata/machines.* and machines-m1.*.
+func TestMachinesGolden(t *testing.T) {
+	for _, c := range []struct{ name, machine string }{{"machines", ""}, {"machines-m1", "m1"}} {
+		for _, format := range graph.Formats {
+			args := []string{"graph", "../../examples/machines.yml", "--format", format}
+			if c.machine != "" {
+				args = append(args, "--machine", c.machine)
+			}
+			var out, errs bytes.Buffer
+			if code := cli.Main(args, cli.IO{Out: &out, Err: &errs}); code != 0 {
+				t.Fatalf("netgen %s: exit %d\n%s", strings.Join(args, " "), code, errs.String())
+			}
+			golden := filepath.Join("testdata", c.name+ext[format])
+			if *update {
+				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (go test ./internal/graph -update writes it)", err)
+			}
+			if !bytes.Equal(out.Bytes(), want) {
+				t.Errorf("netgen %s differs from %s (go test ./internal/graph -update rewrites it):\n%s", strings.Join(args, " "), golden, out.String())
+			}
+		}
+	}
+}
+
 func TestUnknownFormat(t *testing.T) {
 	res := testlabs.Compile(t, "x.yml", []byte("version: 1\nnamespaces: {a: {}}\n"))
-	if _, err := graph.Render(res.Plan, "png"); err == nil || !strings.Contains(err.Error(), "dot or mermaid") {
+	if _, err := graph.Render(res.Plan, "png", graph.Machines{}); err == nil || !strings.Contains(err.Error(), "dot or mermaid") {
 		t.Errorf("format png: %v, want an error naming the formats", err)
 	}
 }

@@ -144,6 +144,8 @@ type model struct {
 	// names and leaving cache describe and leaves, per segment.
 	names   map[port]string
 	leaving map[port]bool
+	// wires are the lab's wires, which name the segments they join.
+	wires []*generator.Wire
 }
 
 func (m *model) find(x port) port {
@@ -231,6 +233,7 @@ func newModel(p *generator.Plan) *model {
 	}
 	// A wire joins its ends' segments, every VLAN id with it (it passes
 	// frames as they are, tags included).
+	m.wires = p.Wires
 	for _, w := range p.Wires {
 		for _, v := range vids {
 			m.union(port{l: w.A, vid: v}, port{l: w.B, vid: v})
@@ -585,10 +588,31 @@ func (m *model) explain(src string, r route, dst addr, path, rpath []hop) string
 	return s
 }
 
-// carrier reports whether a link has a carrier as soon as the lab is up.
+// nameBy names each segment by what it holds: "bridge a", "bridges a and b".
+func nameBy(out map[port]string, by map[port][]string, one, many string) {
+	for seg, names := range by {
+		slices.Sort(names)
+		word := one
+		if len(names) > 1 {
+			word = many
+		}
+		out[seg] = word + strings.Join(names, " and ")
+	}
+}
+
+// carrier reports whether a link has a carrier as soon as the lab is up:
+// a veth whose peer is the lab's, a bond with such a member, a dummy (no
+// carrier to wait for, and no duplicate address detection: it is NOARP),
+// and a VLAN on one of these.
 func carrier(l *generator.Link) bool {
 	for l.Kind == schema.KindVLAN && l.Parent != nil {
 		l = l.Parent
+	}
+	switch l.Kind {
+	case schema.KindDummy:
+		return true
+	case schema.KindBond:
+		return slices.ContainsFunc(l.Members, carrier)
 	}
 	return l.Kind == schema.KindVeth && !l.Peer.External
 }
@@ -620,18 +644,21 @@ func (m *model) describe(l *generator.Link) string {
 				bridges[m.find(p)] = append(bridges[m.find(p)], p.l.Label())
 			}
 		}
-		for seg, names := range bridges {
-			slices.Sort(names)
-			word := "bridge "
-			if len(names) > 1 {
-				word = "bridges "
-			}
-			m.names[seg] = word + strings.Join(names, " and ")
-		}
+		nameBy(m.names, bridges, "bridge ", "bridges ")
 		for seg, names := range vlans {
 			slices.Sort(names)
 			m.names[seg] = strings.Join(names, " and ")
 		}
+		// A segment no bridge names is named by its wires: the cables
+		// on either side say less.
+		wires := map[port][]string{}
+		for _, w := range m.wires {
+			seg := m.segment(w.A)
+			if _, named := m.names[seg]; !named {
+				wires[seg] = append(wires[seg], w.A.Label()+" -- "+w.B.Label())
+			}
+		}
+		nameBy(m.names, wires, "the wire ", "the wires ")
 	}
 	if d, ok := m.names[m.segment(l)]; ok {
 		return d

@@ -209,3 +209,83 @@ veths:
 		t.Errorf("%d expectations, want 9 (3 namespaces × 3 addresses): %v", len(ra), ra)
 	}
 }
+
+// TestOwnAddressesOnBondsAndDummies: a namespace's own IPv6 addresses on a
+// bond of veths and on a dummy answer (both have a carrier at once, so the
+// addresses leave the tentative state); on a bond whose only member is a
+// tap nobody opened, they do not.
+func TestOwnAddressesOnBondsAndDummies(t *testing.T) {
+	got := derive(t, `
+version: 1
+namespaces: {r1: {}, r2: {}}
+veths:
+  - [r1:eth1, r2:eth1]
+  - [r1:eth2, r2:eth2]
+taps:
+  - {name: r1:t0}
+bonds:
+  - {name: r1:bond0, members: [r1:eth1, r1:eth2], addresses: [10.0.9.1/30, "fd09::1/64"]}
+  - {name: r2:bond0, members: [r2:eth1, r2:eth2], addresses: [10.0.9.2/30, "fd09::2/64"]}
+  - {name: r1:bond1, members: [r1:t0], mode: active-backup, addresses: ["fd0a::1/64"]}
+dummies:
+  - {name: r1:lo0, addresses: [10.255.0.1/32, "fd0f::1/128"]}
+`)
+	want(t, got, "r1 -> fd09::1", true, "its own address on r1:bond0")
+	want(t, got, "r1 -> fd0f::1", true, "its own address on r1:lo0")
+	want(t, got, "r2 -> fd09::1", true, "share")
+	none(t, got, "r1 -> fd0a::1")
+}
+
+// TestWire: a wire joins the segments of its two ends, and names it.
+func TestWire(t *testing.T) {
+	got := derive(t, `
+version: 1
+namespaces: {a: {}, b: {}, w: {}}
+veths:
+  - [{name: a:eth0, addresses: [10.3.0.1/24]}, w:p1]
+  - [{name: b:eth0, addresses: [10.3.0.2/24]}, w:p2]
+wires:
+  - [w:p1, w:p2]
+`)
+	want(t, got, "a -> 10.3.0.2", true, "a:eth0 and b:eth0 share the wire w:p1 -- w:p2")
+}
+
+// TestVRFs: two VRFs of one namespace are two routers: one reaches the
+// other only where the lab routes it (here through namespace x, both
+// ways), and the same subnet in each is two segments (must not answer).
+func TestVRFs(t *testing.T) {
+	lab := `
+version: 1
+namespaces: {pe: {sysctl: {net.ipv4.ip_forward: 1}}, c1: {}, c2: {}, c3: {}, x: {sysctl: {net.ipv4.ip_forward: 1}}}
+veths:
+  - [{name: pe:b1, addresses: [10.1.0.1/24]}, {name: c1:eth0, addresses: [10.1.0.11/24], gateway: 10.1.0.1}]
+  - [{name: pe:r1, addresses: [10.2.0.1/24]}, {name: c2:eth0, addresses: [10.2.0.11/24], gateway: 10.2.0.1}]
+  - - {name: pe:b2, addresses: [10.9.0.1/30], routes: [{to: 10.2.0.0/24, via: 10.9.0.2}]}
+    - {name: x:e1, addresses: [10.9.0.2/30], routes: [{to: 10.1.0.0/24, via: 10.9.0.1}]}
+  - - {name: pe:r2, addresses: [10.9.1.1/30], routes: [{to: 10.1.0.0/24, via: 10.9.1.2}]}
+    - {name: x:e2, addresses: [10.9.1.2/30], routes: [{to: 10.2.0.0/24, via: 10.9.1.1}]}
+vrfs:
+  - {name: pe:blue, table: 100, members: [pe:b1, pe:b2]}
+  - {name: pe:red, table: 200, members: [pe:r1, pe:r2]}
+`
+	got := derive(t, lab)
+	want(t, got, "c1 -> 10.2.0.11", true, "through 10.1.0.1 (pe), 10.9.0.2 (x), 10.9.1.1 (pe) to c2:eth0")
+	want(t, got, "c2 -> 10.1.0.11", true, "to c1:eth0")
+	// pe's main table has none of the VRFs' addresses and sends nothing.
+	for name := range got {
+		if strings.HasPrefix(name, "pe ") {
+			t.Errorf("%s: pe's main table has no route, yet %+v", name, got[name])
+		}
+	}
+	// Red gets blue's subnet on a port of its own instead of the route
+	// back: the same subnet on two segments, and c2's answers to c1 go
+	// to red's port.
+	lab = strings.Replace(lab, ", routes: [{to: 10.1.0.0/24, via: 10.9.1.2}]", "", 1)
+	lab = strings.Replace(lab, "vrfs:", `  - [{name: pe:r3, addresses: [10.1.0.2/24]}, {name: c3:eth0, addresses: [10.1.0.12/24], gateway: 10.1.0.2}]
+vrfs:`, 1)
+	lab = strings.Replace(lab, "members: [pe:r1, pe:r2]", "members: [pe:r1, pe:r2, pe:r3]", 1)
+	got = derive(t, lab)
+	want(t, got, "c1 -> 10.1.0.12", false, "another segment")
+	none(t, got, "c1 -> 10.2.0.11")
+	want(t, got, "c3 -> 10.2.0.11", true, "through 10.1.0.2 (pe) to c2:eth0")
+}

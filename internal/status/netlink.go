@@ -33,6 +33,14 @@ type Request struct {
 	Sysctls map[string][]string
 	// VLANs are the namespaces whose bridge port VLANs are read.
 	VLANs map[string]bool
+	// Qdiscs are the namespaces whose qdiscs are read (one dump), and
+	// Wires, per namespace, the links whose ingress filters are read (one
+	// dump per link: the kernel dumps filters of one device at a time).
+	Qdiscs map[string]bool
+	Wires  map[string][]string
+	// FDB are the namespaces whose bridge FDB is read, for the flooding
+	// entries of VXLAN devices.
+	FDB map[string]bool
 }
 
 // Read reads every namespace of a request, in parallel: one netlink socket
@@ -52,7 +60,7 @@ func Read(req Request) map[string]*Namespace {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			n := readNS(ns, req.Sysctls[ns], req.VLANs[ns])
+			n := readNS(ns, req)
 			mu.Lock()
 			out[ns] = n
 			mu.Unlock()
@@ -63,7 +71,8 @@ func Read(req Request) map[string]*Namespace {
 }
 
 // readNS reads one namespace; nil when it does not exist.
-func readNS(ns string, sysctls []string, vlans bool) *Namespace {
+func readNS(ns string, req Request) *Namespace {
+	sysctls := req.Sysctls[ns]
 	if ns != "" {
 		// The thread enters the namespace and is never given back: Go
 		// ends a thread whose goroutine exits while locked, so nothing
@@ -83,7 +92,9 @@ func readNS(ns string, sysctls []string, vlans bool) *Namespace {
 		return n
 	}
 	defer unix.Close(s)
-	if err := n.read(s, vlans); err != nil {
+	if err := n.read(s, req.VLANs[ns]); err != nil {
+		n.Err = err.Error()
+	} else if err := n.readTC(s, req.Qdiscs[ns], req.Wires[ns], req.FDB[ns]); err != nil {
 		n.Err = err.Error()
 	}
 	if len(sysctls) > 0 {
@@ -245,7 +256,7 @@ func (n *Namespace) read(s int, vlans bool) error {
 		index := int(int32(binary.NativeEndian.Uint32(m.Data[4:])))
 		flags := binary.NativeEndian.Uint32(m.Data[8:])
 		a := attrs(m.Data[unix.SizeofIfInfomsg:])
-		l := &Link{Name: cstring(a[unix.IFLA_IFNAME]), MTU: u32(a[unix.IFLA_MTU]), Up: flags&unix.IFF_UP != 0}
+		l := &Link{Name: cstring(a[unix.IFLA_IFNAME]), MTU: u32(a[unix.IFLA_MTU]), Up: flags&unix.IFF_UP != 0, index: index}
 		if hw := a[unix.IFLA_ADDRESS]; len(hw) == 6 {
 			l.MAC = net.HardwareAddr(hw).String()
 		}
@@ -275,8 +286,11 @@ func (n *Namespace) read(s int, vlans bool) error {
 				if m, ok := data[unix.IFLA_BOND_MODE]; ok && int(u8(m)) < len(bondModes) {
 					l.BondMode = bondModes[u8(m)]
 				}
+				l.BondOpts = bondInfo(data)
 			case "vrf":
 				l.VRFTable = u32(data[unix.IFLA_VRF_TABLE])
+			case "vxlan":
+				l.VXLAN = vxlanInfo(data)
 			case "tun":
 				switch u8(data[unix.IFLA_TUN_TYPE]) {
 				case 1:

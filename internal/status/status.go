@@ -5,15 +5,17 @@
 // the namespaces.
 //
 // Every object of the plan (namespace, link with its settings, route,
-// sysctl, unit) is present and as the lab says, different (each property
+// impairment, wire, sysctl, unit) is present and as the lab says, different (each property
 // that differs, with what the lab wants and what the system has), or
 // missing; objects the system holds in the lab's name that the lab does not
 // have (links in its namespaces, or units, namespaces and host devices its
 // previous build left) are leftovers.
 //
 // The system is read in-process (Read): one netlink socket per namespace,
-// one dump each of links, addresses and routes, so a 200-namespace lab is
-// read in milliseconds rather than by hundreds of `ip` processes.
+// one dump each of links, addresses, routes and qdiscs (and of port VLANs,
+// the FDB and each wire end's filters where the lab has them), so a
+// 200-namespace lab is read in milliseconds rather than by hundreds of `ip`
+// processes.
 package status
 
 import (
@@ -34,8 +36,10 @@ type Namespace struct {
 	Routes []Route
 	// Sysctls are the values read, by /proc/sys-relative path.
 	Sysctls map[string]string
-	// VLANsRead says the port VLANs were read (Link.VLANs is meaningful).
-	VLANsRead bool
+	// VLANsRead says the port VLANs were read (Link.VLANs is meaningful);
+	// QdiscsRead the same of Link.Netem and Link.Redirect, FDBRead of
+	// VXLANInfo.FDB.
+	VLANsRead, QdiscsRead, FDBRead bool
 	// Err is a failure to read it.
 	Err string
 }
@@ -63,6 +67,16 @@ type Link struct {
 	VRFTable int
 	// Port is a bridge port's settings; nil when not read.
 	Port *PortInfo
+	// BondOpts are a bond's other settings; VXLAN a VXLAN device's.
+	BondOpts *BondInfo
+	VXLAN    *VXLANInfo
+	// Netem is the root netem qdisc, nil for none; Redirect the link an
+	// ingress matchall filter redirects every frame to ("" for none): a
+	// wire's end. Both are read only where Request.Qdiscs says so
+	// (Namespace.QdiscsRead).
+	Netem    *schema.NetemValues
+	Redirect string
+	index    int
 }
 
 // PortInfo is what a bridge port's `port:` settings set.
@@ -136,7 +150,8 @@ const (
 
 // Object is one object of the lab, or a leftover, and how it is.
 type Object struct {
-	// Kind is "namespace", "link", "route", "sysctl" or "unit".
+	// Kind is "namespace", "link", "route", "qdisc", "wire", "sysctl" or
+	// "unit".
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	// Namespace is where the object is, "" for the host.
@@ -228,16 +243,27 @@ func Namespaces(p *generator.Plan, prev Previous) []string {
 	return out
 }
 
-// Want is what to read for a plan: its namespaces, their sysctls, and
-// which namespaces have ports with VLANs.
+// Want is what to read for a plan: its namespaces (the qdiscs of each),
+// their sysctls, which namespaces have ports with VLANs or VXLAN devices
+// with flooding entries, and the wire ends whose filters to read.
 func Want(p *generator.Plan, prev Previous) Request {
-	req := Request{Namespaces: Namespaces(p, prev), Sysctls: map[string][]string{}, VLANs: map[string]bool{}}
+	req := Request{Namespaces: Namespaces(p, prev), Sysctls: map[string][]string{}, VLANs: map[string]bool{},
+		Qdiscs: map[string]bool{}, Wires: map[string][]string{}, FDB: map[string]bool{}}
+	for _, ns := range req.Namespaces {
+		req.Qdiscs[ns] = true
+	}
+	for _, w := range p.Wires {
+		req.Wires[w.NS()] = append(req.Wires[w.NS()], w.A.Name, w.B.Name)
+	}
 	for _, sc := range sysctls(p) {
 		req.Sysctls[sc.NS] = append(req.Sysctls[sc.NS], sc.Path)
 	}
 	for _, l := range p.Links {
 		if l.PortVLANs != nil {
 			req.VLANs[l.NS] = true
+		}
+		if l.VXLAN != nil && len(l.VXLAN.FDB) > 0 {
+			req.FDB[l.NS] = true
 		}
 	}
 	return req
@@ -276,6 +302,8 @@ func Compare(p *generator.Plan, sys *System) *Report {
 	c.links()
 	if !sys.LinksOnly {
 		c.routes()
+		c.qdiscs()
+		c.wires()
 		c.sysctls()
 		c.units()
 		c.leftovers()
@@ -376,6 +404,10 @@ func (c *comparer) links() {
 		o.Differences = c.linkDiffs(l, s)
 		if len(o.Differences) > 0 {
 			o.State = Different
+		} else if !l.External && l.Kind != schema.KindUplink {
+			// Its addresses, automatic ones (pools) included: what a
+			// user of the lab most often looks for.
+			o.Detail = planAddrs(l)
 		}
 		c.add(o)
 	}
@@ -409,6 +441,8 @@ func (c *comparer) linkDiffs(l *generator.Link, s *Link) []Difference {
 		diff("master", want, s.Master)
 	}
 	kernelObjectDiffs(l, s, diff)
+	memberDiffs(l, c.sys.Namespaces[l.NS], diff)
+	fdbDiffs(l, s, c.sys.Namespaces[l.NS], diff)
 	if l.MTU != 0 {
 		diff("MTU", strconv.Itoa(l.MTU), strconv.Itoa(s.MTU))
 	}

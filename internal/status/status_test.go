@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/netgen-lab/netgen/internal/reach"
 	"github.com/netgen-lab/netgen/internal/status"
 	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
+	"github.com/netgen-lab/netgen/schema"
 )
 
 const lab = `
@@ -76,6 +78,28 @@ func find(r *status.Report, kind, name string) status.Object {
 	return status.Object{}
 }
 
+// linkOf returns a link of a system's namespace; the test fails without it.
+func linkOf(t *testing.T, sys *status.System, ns, name string) *status.Link {
+	t.Helper()
+	for _, l := range sys.Namespaces[ns].Links {
+		if l.Name == name {
+			return l
+		}
+	}
+	t.Fatalf("no %s:%s", ns, name)
+	return nil
+}
+
+// expectObject checks an object's state and that its line says what it
+// must.
+func expectObject(t *testing.T, rep *status.Report, kind, name, state, line string) {
+	t.Helper()
+	o := find(rep, kind, name)
+	if o.State != state || !strings.Contains(o.Line(), line) {
+		t.Errorf("%s %s: %q (%s), want %s with %q", kind, name, o.Line(), o.State, state, line)
+	}
+}
+
 func TestCompare(t *testing.T) {
 	p := testlabs.Compile(t, "st.yml", []byte(lab)).Plan
 	rep := status.Compare(p, asPlanned(p))
@@ -105,15 +129,7 @@ func TestCompare(t *testing.T) {
 			}
 		}
 	}
-	get := func(ns, name string) *status.Link {
-		for _, l := range sys.Namespaces[ns].Links {
-			if l.Name == name {
-				return l
-			}
-		}
-		t.Fatalf("no %s:%s", ns, name)
-		return nil
-	}
+	get := func(ns, name string) *status.Link { return linkOf(t, sys, ns, name) }
 	del("", "hbp")
 	get("b", "eth0").Addrs = []netip.Prefix{netip.MustParsePrefix("10.2.0.7/24")}
 	get("", "br").Bridge.STP = false
@@ -146,12 +162,9 @@ func TestCompare(t *testing.T) {
 		{"namespace", "old", status.Leftover, "previous build"},
 		{"link", "oldbr", status.Leftover, "previous build"},
 		{"unit", "netgen-st-old.service", status.Leftover, "previous build, active"},
-		{"link", "a:eth0", status.OK, ""},
+		{"link", "a:eth0", status.OK, "ok (10.1.0.1/24)"},
 	} {
-		o := find(rep, c.kind, c.name)
-		if o.State != c.state || !strings.Contains(o.Line(), c.line) {
-			t.Errorf("%s %s: %q (%s), want %s with %q", c.kind, c.name, o.Line(), o.State, c.state, c.line)
-		}
+		expectObject(t, rep, c.kind, c.name, c.state, c.line)
 	}
 	if o := find(rep, "link", "hb"); o.State != status.OK {
 		t.Errorf("hb, in the lab and in the previous build, is %s", o.State)
@@ -295,5 +308,173 @@ veths:
 	// old address.
 	if len(failed) != 5 {
 		t.Errorf("failed %v, want 5", failed)
+	}
+}
+
+const kernelLab = `
+version: 1
+name: ko
+namespaces: {r1: {}, r2: {}, pe: {}, w: {}}
+bridges: {br: {namespace: r2}}
+veths:
+  - [r1:eth1, r2:eth1]
+  - [r1:eth2, r2:eth2]
+  - [{name: pe:b1, addresses: [10.1.0.1/24], netem: {delay: 40ms, loss: 20%}}, {name: r2:p1, bridge: br, port: {cost: 20, isolated: true}}]
+  - [w:a0, {name: r1:eth3, addresses: [10.3.0.1/24]}]
+  - [w:b0, {name: r2:eth3, addresses: [10.3.0.2/24]}]
+bonds:
+  - {name: r1:bond0, members: [r1:eth1, r1:eth2], mode: 802.3ad, lacp-rate: fast, xmit-hash-policy: layer3+4, addresses: [10.0.9.1/30]}
+  - {name: r2:bond0, members: [r2:eth1, r2:eth2], mode: active-backup, addresses: [10.0.9.2/30]}
+dummies:
+  - {name: pe:lo0, addresses: [10.255.0.1/32]}
+vrfs:
+  - {name: pe:blue, table: 100, members: [pe:b1, pe:lo0]}
+wires:
+  - [w:a0, w:b0]
+`
+
+// withKernelObjects completes asPlanned's system with what the kernel
+// reports of bonds, VRFs, port settings, netem and wires, as planned.
+func withKernelObjects(p *generator.Plan, sys *status.System) {
+	for _, n := range sys.Namespaces {
+		n.QdiscsRead = true
+	}
+	links := map[*generator.Link]*status.Link{}
+	for _, l := range p.Links {
+		for _, s := range sys.Namespaces[l.NS].Links {
+			if s.Name == l.Name {
+				links[l] = s
+			}
+		}
+	}
+	for l, s := range links {
+		switch {
+		case l.Bond != nil:
+			s.Master = l.Bond.Name
+		case l.VRF != nil:
+			s.Master = l.VRF.Name
+		}
+		if o := l.BondOpts; o != nil {
+			s.BondMode = o.Mode
+			s.BondOpts = &status.BondInfo{LACPRate: o.LACPRate, XmitHashPolicy: o.XmitHashPolicy, MIIMon: o.MIIMon}
+		}
+		s.VRFTable = l.Table
+		if o := l.PortOpts; o != nil {
+			s.Port = &status.PortInfo{Cost: *o.Cost, Isolated: *o.Isolated}
+		}
+		if l.Netem != nil {
+			v := *l.Netem
+			s.Netem = &v
+		}
+	}
+	for _, w := range p.Wires {
+		links[w.A].Redirect, links[w.B].Redirect = w.B.Name, w.A.Name
+	}
+}
+
+// TestCompareKernelObjects: bonds (mode, options, members), a VRF (table,
+// members), a dummy, port settings, an impairment and a wire, each as the
+// lab says, then each broken as one would by hand and named.
+func TestCompareKernelObjects(t *testing.T) {
+	p := testlabs.Compile(t, "ko.yml", []byte(kernelLab)).Plan
+	planned := func() *status.System {
+		sys := asPlanned(p)
+		withKernelObjects(p, sys)
+		return sys
+	}
+	rep := status.Compare(p, planned())
+	if !rep.OK {
+		t.Fatalf("a system as planned:\n%s", strings.Join(rep.Problems(), "\n"))
+	}
+	for _, o := range []struct{ kind, name string }{{"qdisc", "pe:b1"}, {"wire", "w:a0 <-> w:b0"}, {"link", "pe:lo0"}, {"link", "r1:bond0"}} {
+		if got := find(rep, o.kind, o.name); got.State != status.OK {
+			t.Errorf("%s %s: %q, want ok", o.kind, o.name, got.Line())
+		}
+	}
+	if o := find(rep, "qdisc", "pe:b1"); o.Detail != "delay 40ms loss 20%" {
+		t.Errorf("qdisc pe:b1 detail %q, want what the netem does", o.Detail)
+	}
+
+	sys := planned()
+	get := func(ns, name string) *status.Link { return linkOf(t, sys, ns, name) }
+	get("r1", "bond0").BondOpts.LACPRate = "slow"
+	get("r1", "bond0").BondOpts.XmitHashPolicy = "layer2"
+	get("r2", "bond0").BondMode = "balance-rr"
+	get("r2", "eth2").Master = ""
+	get("pe", "blue").VRFTable = 101
+	get("pe", "lo0").Master = ""
+	get("r2", "p1").Port.Cost = 100
+	get("pe", "b1").Netem.Delay = 10000
+	get("w", "b0").Redirect = ""
+	get("r1", "eth3").Netem = &schema.NetemValues{Rate: 1_000_000}
+	rep = status.Compare(p, sys)
+	for _, c := range []struct{ kind, name, state, line string }{
+		{"link", "r1:bond0", status.Different, "LACP rate slow, want fast; transmit hash policy layer2, want layer3+4"},
+		{"link", "r2:bond0", status.Different, "bond mode balance-rr, want active-backup; members eth1, want eth1 eth2"},
+		{"link", "r2:eth2", status.Different, "master none, want bond0"},
+		{"link", "pe:blue", status.Different, "VRF table 101, want 100; members b1, want b1 lo0"},
+		{"link", "pe:lo0", status.Different, "master none, want blue"},
+		{"link", "r2:p1", status.Different, "port cost 100, want 20"},
+		{"qdisc", "pe:b1", status.Different, "delay 10ms, want 40ms"},
+		{"wire", "w:a0 <-> w:b0", status.Different, "redirect of b0 none, want a0"},
+		{"qdisc", "r1:eth3", status.Leftover, "a netem the lab does not set: rate 1mbit"},
+	} {
+		expectObject(t, rep, c.kind, c.name, c.state, c.line)
+	}
+
+	// The qdisc gone, a wire end gone.
+	sys = planned()
+	get("pe", "b1").Netem = nil
+	n := sys.Namespaces["w"]
+	n.Links = slices.DeleteFunc(n.Links, func(l *status.Link) bool { return l.Name == "a0" })
+	rep = status.Compare(p, sys)
+	if o := find(rep, "qdisc", "pe:b1"); o.State != status.Missing || o.Detail != "no netem qdisc on pe:b1" {
+		t.Errorf("netem deleted: %q", o.Line())
+	}
+	if o := find(rep, "wire", "w:a0 <-> w:b0"); o.State != status.Missing || o.Detail != "no link w:a0" {
+		t.Errorf("wire end deleted: %q", o.Line())
+	}
+
+	// Qdiscs not read (the test tiers' collector): no qdisc or wire object.
+	sys = planned()
+	for _, n := range sys.Namespaces {
+		n.QdiscsRead = false
+	}
+	rep = status.Compare(p, sys)
+	if o := find(rep, "wire", "w:a0 <-> w:b0"); o.Kind != "" {
+		t.Errorf("qdiscs not read, yet %q", o.Line())
+	}
+}
+
+// TestReadVXLAN reads VXLAN devices in a throwaway namespace (this kernel
+// has vxlan): a cable's end (VNI, remote, local, port) and a stretched
+// bridge's port with its flooding entries, then one changed by hand.
+func TestReadVXLAN(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("SKIPPED: making namespaces needs root")
+	}
+	ns := fmt.Sprintf("ngvx%d", os.Getpid())
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	netns(t, "ip netns add "+ns,
+		"ip -n "+ns+" link add vx0 type vxlan id 4242 remote 10.99.0.2 local 10.99.0.1 dstport 4790",
+		"ip -n "+ns+" link add vx1 type vxlan id 77 local 10.99.0.1 dstport 4789",
+		"bridge -n "+ns+" fdb append 00:00:00:00:00:00 dev vx1 dst 10.99.0.3",
+		"bridge -n "+ns+" fdb append 00:00:00:00:00:00 dev vx1 dst 10.99.0.2",
+	)
+	sys := status.Read(status.Request{Namespaces: []string{ns}, Qdiscs: map[string]bool{ns: true}, FDB: map[string]bool{ns: true}})
+	n := sys[ns]
+	if n == nil || n.Err != "" || !n.QdiscsRead || !n.FDBRead {
+		t.Fatalf("read: %+v", n)
+	}
+	got := map[string]string{}
+	for _, l := range n.Links {
+		if x := l.VXLAN; x != nil {
+			got[l.Name] = fmt.Sprintf("%d %d %v %v %v", x.VNI, x.Port, x.Local, x.Remote, x.FDB)
+		}
+	}
+	// The kernel gives a device with a remote an all-zero entry to it.
+	want := map[string]string{"vx0": "4242 4790 10.99.0.1 10.99.0.2 [10.99.0.2]", "vx1": "77 4789 10.99.0.1 invalid IP [10.99.0.3 10.99.0.2]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("VXLAN devices read as %v, want %v", got, want)
 	}
 }
