@@ -219,13 +219,14 @@ func (g *gen) sysctls(ns *namespace) {
 		if len(mine) > 0 && g.chance(0.4) {
 			s := pick(g, ifSysctls)
 			i := pick(g, mine)
-			if (s.v6 && !g.v6ok(i)) || (strings.Contains(i.name, "..") && !g.opt.Wild["sysctl-dotdot-name"]) {
+			if s.v6 && !g.v6ok(i) {
 				continue
 			}
 			key, val = fmt.Sprintf(s.key, i.name), pick(g, s.vals)
-			// A dotted key cannot hold a name with an empty part
-			// ("a..b", "a."): the slash form can.
-			if strings.Contains(key, "..") || g.chance(0.2) {
+			// Either form holds a name with an empty part ("a..b",
+			// "a."): the validator matches a dotted key against the
+			// namespace's names.
+			if g.chance(0.2) {
 				key = slashKey(s.key, i.name)
 			}
 			g.form("sysctl:per-interface")

@@ -104,8 +104,6 @@ var Wild = map[string]string{
 		"networkd then cannot attach (\"NetDev could not be found\") (e2e/testdata/randlab-found/012)",
 	"mac-uplink-default-vlan": "an uplink matched by MAC on a VLAN-filtering bridge with `vlan:` that leaves the bridge's default VLAN: " +
 		"nobody deletes the default VLAN from the port, which keeps it untagged (e2e/testdata/randlab-found/011)",
-	"sysctl-dotdot-name": "a sysctl about an interface whose name holds \"..\" (a valid name): the validator refuses every such key, " +
-		"the slash form net/ipv4/conf/a..b/rp_filter too (\"is not a net.* key\") (e2e/testdata/randlab-found/013)",
 	"bridge-priority-0": "`priority: 0` on a host bridge: networkd 252 never sends a bridge priority of 0 (netdev/bridge.c: if (b->priority > 0)), " +
 		"the bridge kept 32768; now refused by the validator (the switch exercises that error)",
 }
