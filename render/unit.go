@@ -353,10 +353,16 @@ func createSteps(u *generator.Unit, ns string) []step {
 }
 
 // configSteps configure the unit's links in ns in two parts: links
-// (masters, link-local mode, up), and addresses then routes (a route needs
-// its addresses). Usually both go into one batch.
+// (masters, link-local mode, then every `up`), and addresses then routes (a
+// route needs its addresses). Usually both go into one batch.
+//
+// No link goes up before every link's addrgenmode is set: the kernel
+// brings a device's VLANs up with it (vlan_device_event, NETDEV_UP), so a
+// parent's `up` before its VLAN's `addrgenmode none` gave the VLAN an
+// EUI-64 link-local address it keeps (found by the random-lab tier: a
+// VLAN bridge port on a veth end the host unit owns).
 func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
-	var addrs, routes []step
+	var ups, addrs, routes []step
 	for _, l := range u.Links {
 		if l.NS != ns {
 			continue
@@ -378,7 +384,7 @@ func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
 		if !l.LinkLocal {
 			links = append(links, noLinkLocal{l.Name})
 		}
-		links = append(links, setUp{l.Name})
+		ups = append(ups, setUp{l.Name})
 		for _, a := range l.Addresses {
 			addrs = append(addrs, addAddress{l.Name, a})
 		}
@@ -386,7 +392,7 @@ func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
 			routes = append(routes, addRoute{l.Name, rt, routeTable(l)})
 		}
 	}
-	return links, append(addrs, routes...)
+	return append(links, ups...), append(addrs, routes...)
 }
 
 // bridgeVLANSteps set the VLANs of the unit's bridges (for their own VLAN

@@ -594,7 +594,7 @@ func (g *gen) vlan() {
 		v.set("name", g.str(v.name))
 	}
 	union(loopOf, v, p)
-	if bs := g.bridgesFor(v, nil); len(bs) > 0 && (networkdParent(p) || g.opt.Wild["vlan-port-auto-up"]) && g.chance(0.35) {
+	if bs := g.bridgesFor(v, nil); len(bs) > 0 && g.chance(0.35) {
 		g.port(v, pick(g, bs))
 	} else {
 		v.wantL3 = g.chance(0.7)
@@ -621,26 +621,6 @@ func (g *gen) vlan() {
 		v.mac = g.newMAC()
 		v.set("mac", g.str(v.mac))
 	}
-}
-
-// networkdParent reports whether a VLAN on p is surely networkd's: the
-// chain of parents ends in the host on a link networkd owns (not the host
-// end of a veth into a namespace, whose unit owns it), and nothing on the
-// way is a port of a VLAN-filtering bridge (such a port may go to the
-// lab's host unit, with its VLANs).
-func networkdParent(p *iface) bool {
-	for ; ; p = p.parent {
-		if p.ns != "" || (p.port != nil && p.port.filtering) {
-			return false
-		}
-		if p.kind != "vlan" {
-			break
-		}
-	}
-	if q := p.peer; q != nil && (q.ns != "" || (q.port != nil && q.port.filtering)) {
-		return false
-	}
-	return true
 }
 
 // labMTU is the MTU the validator assumes for a VLAN parent: the lab's, the
