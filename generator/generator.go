@@ -466,8 +466,16 @@ func (g *gen) attach(l *Link, p *schema.Port) {
 
 // hostUnit moves to the lab's host unit every networkd-owned port that must
 // lose the bridge's default PVID, with what must share its owner: a veth's
-// peer, VLANs stacked on it. An uplink matched by MAC has no name for a
-// unit to use and stays with networkd (its default VLAN stays too).
+// peer, VLANs stacked on it, and the parents a VLAN is stacked on (a VLAN
+// dies with its parent, so whoever re-creates the parent re-creates it),
+// up to a bridge: a bridge stays networkd's, whose other ports networkd
+// attaches by name (a unit-made bridge has no .netdev, and networkd then
+// said "NetDev could not be found" for each of them: found by the
+// random-lab tier). The unit makes the VLAN on the bridge once networkd has
+// configured the bridge, deletes it when it stops, and is restarted when
+// netgen re-creates the bridge (install.Record.HostBridgePorts). An uplink
+// matched by MAC has no name for a unit to use and stays with networkd
+// (macUplinkBridges gives its bridge no default VLAN to remove).
 func (g *gen) hostUnit() {
 	move := map[*Link]bool{}
 	var mark func(l *Link)
@@ -493,7 +501,7 @@ func (g *gen) hostUnit() {
 			continue
 		}
 		root := l
-		for root.Parent != nil {
+		for root.Parent != nil && root.Parent.Kind != schema.KindBridge {
 			root = root.Parent
 		}
 		if root.MatchMAC != "" {
@@ -516,6 +524,11 @@ func (g *gen) hostUnit() {
 		u.Links = append(u.Links, l)
 		if l.Master != nil && l.Master.Owner == nil {
 			u.HostBridges = appendUnique(u.HostBridges, l.Master.Name)
+		}
+		if l.Parent != nil && l.Parent.Owner == nil {
+			// A VLAN on a networkd bridge: made once networkd has
+			// configured the bridge.
+			u.HostBridges = appendUnique(u.HostBridges, l.Parent.Name)
 		}
 	}
 }

@@ -377,7 +377,13 @@ func networkSection(l *generator.Link) *section {
 	if l.VRF != nil {
 		s.add("VRF", l.VRF.Name)
 	}
-	vlans := append([]*generator.Link(nil), l.VLANs...)
+	var vlans []*generator.Link
+	for _, v := range l.VLANs {
+		if v.Owner == nil {
+			// Not one the host unit makes on a networkd bridge.
+			vlans = append(vlans, v)
+		}
+	}
 	sort.Slice(vlans, func(i, j int) bool { return vlans[i].Name < vlans[j].Name })
 	for _, v := range vlans {
 		s.add("VLAN", v.Name)

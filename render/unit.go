@@ -208,10 +208,11 @@ func downStmts(u *generator.Unit) []stmt {
 				// Not ours to delete: only take it off the bridge.
 				steps = append(steps, unsetMaster{l.Name})
 				names = append(names, l.Name)
-			case l.Kind == schema.KindVLAN && l.Parent.Kind == schema.KindUplink:
+			case l.Kind == schema.KindVLAN && (l.Parent.Kind == schema.KindUplink || l.Parent.Owner != u):
 				// Other VLANs die with the parent the unit deletes; an
-				// uplink stays, and so would its VLAN: the next start
-				// would fail to create it again ("File exists").
+				// uplink stays, and so does a networkd bridge, and so
+				// would their VLANs: the next start would fail to create
+				// them again ("File exists").
 				steps = append(steps, deleteLink{l.Name})
 				names = append(names, l.Name)
 			}

@@ -389,9 +389,9 @@ func (g *gen) port(i, b *iface) {
 	union(loopOf, i, b)
 	union(segOf, i, b)
 	if b.filtering && g.chance(0.85) {
-		// A VLAN or an uplink matched by MAC keeps the bridge's default
-		// VLAN unless a switch names the open bug.
-		keep := (i.kind == "vlan" && !g.opt.Wild["vlan-port-host-unit"]) || (i.byMAC && !g.opt.Wild["mac-uplink-default-vlan"])
+		// An uplink matched by MAC keeps the bridge's default VLAN
+		// unless a switch names the open bug.
+		keep := i.byMAC && !g.opt.Wild["mac-uplink-default-vlan"]
 		i.set("vlan", g.portVLAN(b, keep))
 	}
 }
