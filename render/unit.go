@@ -405,8 +405,11 @@ func bridgeVLANSteps(u *generator.Unit, ns string) []step {
 			continue
 		}
 		if l.Bridge != nil {
+			if d := l.Bridge.SelfPVID(); d != 0 {
+				steps = append(steps, addSelfVLAN{l.Name, d, true})
+			}
 			for _, vid := range l.Bridge.SelfVLANs {
-				steps = append(steps, addSelfVLAN{l.Name, vid})
+				steps = append(steps, addSelfVLAN{l.Name, vid, false})
 			}
 		}
 		if l.PortOpts != nil && l.Master != nil {

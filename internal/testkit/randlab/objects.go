@@ -389,28 +389,19 @@ func (g *gen) port(i, b *iface) {
 	union(loopOf, i, b)
 	union(segOf, i, b)
 	if b.filtering && g.chance(0.85) {
-		// An uplink matched by MAC keeps the bridge's default VLAN
-		// unless a switch names the open bug.
-		keep := i.byMAC && !g.opt.Wild["mac-uplink-default-vlan"]
-		i.set("vlan", g.portVLAN(b, keep))
+		i.set("vlan", g.portVLAN())
 	}
 }
 
-// portVLAN writes a port's VLANs on bridge b; keep: the port keeps the
-// bridge's default PVID as its untagged VLAN.
-func (g *gen) portVLAN(b *iface, keep bool) *yaml.Node {
-	keep = keep && b.pvid != 0
+// portVLAN writes a port's VLANs.
+func (g *gen) portVLAN() *yaml.Node {
 	if g.chance(0.45) {
 		g.form("port:access")
-		id := g.vid()
-		if keep {
-			id = b.pvid
-		}
-		return g.mapping([]field{{"access", g.int(id)}})
+		return g.mapping([]field{{"access", g.int(g.vid())}})
 	}
 	g.form("port:trunk")
 	var entries []*yaml.Node
-	for n := g.r.IntN(4); n > 0 || (keep && len(entries) == 0); n-- {
+	for n := g.r.IntN(4); n > 0; n-- {
 		if g.chance(0.3) {
 			from := g.vid()
 			to := min(from+g.r.IntN(20), 4094)
@@ -421,7 +412,7 @@ func (g *gen) portVLAN(b *iface, keep bool) *yaml.Node {
 		}
 	}
 	out := []field{}
-	if !keep && (len(entries) == 0 || g.chance(0.35)) {
+	if len(entries) == 0 || g.chance(0.35) {
 		g.form("port:native")
 		out = append(out, field{"native", g.int(g.vid())})
 	}

@@ -96,8 +96,6 @@ var Wild = map[string]string{
 	"tap-max-mtu": "a tap `mtu` above 65521, the largest a tap takes (the format allows 65535): the unit fails (\"mtu greater than device maximum\"), " +
 		"networkd warns \"Reducing the requested MTU\" and the tap keeps 1500 or 65521; now refused by the validator " +
 		"(the switch exercises that error)",
-	"mac-uplink-default-vlan": "an uplink matched by MAC on a VLAN-filtering bridge with `vlan:` that leaves the bridge's default VLAN: " +
-		"nobody deletes the default VLAN from the port, which keeps it untagged (e2e/testdata/randlab-found/011)",
 	"bridge-priority-0": "`priority: 0` on a host bridge: networkd 252 never sends a bridge priority of 0 (netdev/bridge.c: if (b->priority > 0)), " +
 		"the bridge kept 32768; now refused by the validator (the switch exercises that error)",
 }
