@@ -9,6 +9,7 @@ package generator
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -171,6 +172,13 @@ type BridgeOpts struct {
 	VLANFiltering                             bool
 	DefaultPVID                               *int // 0 means none
 	GroupForwardMask                          *int
+	// NoKernelPVID: the kernel gives the bridge's new ports no VLAN
+	// (vlan_default_pvid 0, networkd's DefaultPVID=none), and the bridge
+	// itself and every port get their VLANs, the default one (pvid())
+	// included, explicitly: the bridge has an uplink matched by MAC that
+	// must lose the default PVID, which networkd 252 cannot remove and no
+	// unit can name (macUplinkBridges). DefaultPVID stays the lab's.
+	NoKernelPVID bool
 	// SelfVLANs are the VLANs the bridge device itself carries, tagged,
 	// for its own VLAN sub-interfaces (a router's SVIs) on a
 	// VLAN-filtering bridge: without them no frame of the VLAN reaches the
@@ -340,6 +348,7 @@ func (g *gen) build() {
 		}
 	}
 	g.configure()
+	g.macUplinkBridges()
 	g.impair()
 	g.hostUnit()
 	g.wireUnits()
@@ -466,8 +475,16 @@ func (g *gen) attach(l *Link, p *schema.Port) {
 
 // hostUnit moves to the lab's host unit every networkd-owned port that must
 // lose the bridge's default PVID, with what must share its owner: a veth's
-// peer, VLANs stacked on it. An uplink matched by MAC has no name for a
-// unit to use and stays with networkd (its default VLAN stays too).
+// peer, VLANs stacked on it, and the parents a VLAN is stacked on (a VLAN
+// dies with its parent, so whoever re-creates the parent re-creates it),
+// up to a bridge: a bridge stays networkd's, whose other ports networkd
+// attaches by name (a unit-made bridge has no .netdev, and networkd then
+// said "NetDev could not be found" for each of them: found by the
+// random-lab tier). The unit makes the VLAN on the bridge once networkd has
+// configured the bridge, deletes it when it stops, and is restarted when
+// netgen re-creates the bridge (install.Record.HostBridgePorts). An uplink
+// matched by MAC has no name for a unit to use and stays with networkd
+// (macUplinkBridges gives its bridge no default VLAN to remove).
 func (g *gen) hostUnit() {
 	move := map[*Link]bool{}
 	var mark func(l *Link)
@@ -493,7 +510,7 @@ func (g *gen) hostUnit() {
 			continue
 		}
 		root := l
-		for root.Parent != nil {
+		for root.Parent != nil && root.Parent.Kind != schema.KindBridge {
 			root = root.Parent
 		}
 		if root.MatchMAC != "" {
@@ -517,7 +534,65 @@ func (g *gen) hostUnit() {
 		if l.Master != nil && l.Master.Owner == nil {
 			u.HostBridges = appendUnique(u.HostBridges, l.Master.Name)
 		}
+		if l.Parent != nil && l.Parent.Owner == nil {
+			// A VLAN on a networkd bridge: made once networkd has
+			// configured the bridge.
+			u.HostBridges = appendUnique(u.HostBridges, l.Parent.Name)
+		}
 	}
+}
+
+// macUplinkBridges makes NoKernelPVID every VLAN-filtering bridge with a
+// port matched by MAC that must lose the default PVID: the kernel then
+// adds no default VLAN to any port, every port without `vlan:` gets the
+// default VLAN as PVID, untagged, as the kernel would have given it, and
+// nothing is left to delete (so no port of the bridge needs the host
+// unit for it). networkd 252 adds port VLANs but never removes one, and
+// the host unit, which removes it for ports it can name, cannot name an
+// uplink matched by MAC: its access port kept VLAN 1 untagged beside its
+// own (found by the random-lab tier).
+func (g *gen) macUplinkBridges() {
+	for _, l := range g.plan.Links {
+		if l.MatchMAC != "" && l.PortVLANs != nil && l.PortVLANs.DeleteDefault != 0 {
+			l.Master.Bridge.NoKernelPVID = true
+		}
+	}
+	for _, l := range g.plan.Links {
+		if l.Master == nil || l.Master.Bridge == nil || !l.Master.Bridge.NoKernelPVID {
+			continue
+		}
+		if l.PortVLANs == nil {
+			d := l.Master.Bridge.pvid()
+			l.PortVLANs = &PortVLANs{Entries: []VLANEntry{{From: d, To: d, PVID: true, Untagged: true}}}
+			continue
+		}
+		l.PortVLANs.DeleteDefault = 0
+	}
+}
+
+// KernelDefaultPVID is the default PVID the bridge is created with, when
+// netgen sets one (0: none); ok is false when it leaves the kernel's.
+func (b *BridgeOpts) KernelDefaultPVID() (pvid int, ok bool) {
+	switch {
+	case !b.VLANFiltering:
+		return 0, false
+	case b.NoKernelPVID:
+		return 0, true
+	case b.DefaultPVID != nil:
+		return *b.DefaultPVID, true
+	}
+	return 0, false
+}
+
+// SelfPVID is the VLAN the bridge device itself must be given as PVID,
+// untagged, explicitly (NoKernelPVID), as the kernel gives it otherwise;
+// 0 when the kernel gives it, or when a VLAN sub-interface of the bridge
+// has that id (the bridge then carries it tagged, as its SVIs' VLANs).
+func (b *BridgeOpts) SelfPVID() int {
+	if b.NoKernelPVID && !slices.Contains(b.SelfVLANs, b.pvid()) {
+		return b.pvid()
+	}
+	return 0
 }
 
 func (b *BridgeOpts) pvid() int {

@@ -276,11 +276,11 @@ func bridgeSection(b *generator.BridgeOpts) *section {
 	if b.VLANFiltering {
 		s.add("VLANFiltering", "yes")
 	}
-	if b.DefaultPVID != nil {
-		if *b.DefaultPVID == 0 {
+	if pvid, ok := b.KernelDefaultPVID(); ok {
+		if pvid == 0 {
 			s.add("DefaultPVID", "none")
 		} else {
-			s.add("DefaultPVID", itoa(b.DefaultPVID))
+			s.add("DefaultPVID", fmt.Sprint(pvid))
 		}
 	}
 	return s.add("GroupForwardMask", itoa(b.GroupForwardMask))
@@ -324,7 +324,12 @@ func networkSections(l *generator.Link) []*section {
 	}
 	if l.Bridge != nil {
 		// The bridge's own VLANs, for its VLAN sub-interfaces: networkd
-		// sends a bridge's [BridgeVLAN] with BRIDGE_FLAGS_SELF.
+		// sends a bridge's [BridgeVLAN] with BRIDGE_FLAGS_SELF. Its
+		// default VLAN too, when the kernel gives it none (NoKernelPVID).
+		if d := l.Bridge.SelfPVID(); d != 0 {
+			vid := fmt.Sprint(d)
+			sections = append(sections, newSection("BridgeVLAN").add("VLAN", vid).add("PVID", vid).add("EgressUntagged", vid))
+		}
 		for _, vid := range l.Bridge.SelfVLANs {
 			sections = append(sections, newSection("BridgeVLAN").add("VLAN", fmt.Sprint(vid)))
 		}
@@ -377,7 +382,13 @@ func networkSection(l *generator.Link) *section {
 	if l.VRF != nil {
 		s.add("VRF", l.VRF.Name)
 	}
-	vlans := append([]*generator.Link(nil), l.VLANs...)
+	var vlans []*generator.Link
+	for _, v := range l.VLANs {
+		if v.Owner == nil {
+			// Not one the host unit makes on a networkd bridge.
+			vlans = append(vlans, v)
+		}
+	}
 	sort.Slice(vlans, func(i, j int) bool { return vlans[i].Name < vlans[j].Name })
 	for _, v := range vlans {
 		s.add("VLAN", v.Name)

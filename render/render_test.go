@@ -328,3 +328,32 @@ func sameSet(t *testing.T, what string, got, want []string) {
 		t.Errorf("%s: got %d names %v, want %d names %v", what, len(g), g, len(w), w)
 	}
 }
+
+// TestNoLinkUpBeforeAddrgenmode: in every `ip -batch` of every unit of
+// every lab, each `addrgenmode none` comes before any link goes up (`lo`
+// aside). The kernel brings a device's VLANs up with it, so a parent's `up`
+// before its VLAN's `addrgenmode none` left the VLAN with an IPv6
+// link-local address (found by the random-lab tier,
+// e2e/testdata/randlab-found/010, fixed in configSteps).
+func TestNoLinkUpBeforeAddrgenmode(t *testing.T) {
+	for _, dir := range labDirs {
+		for _, path := range testlabs.Labs(t, dir) {
+			for u, text := range unitScripts(t, compileFile(t, path)) {
+				up := ""
+				for _, line := range strings.Split(text, "\n") {
+					f := strings.Fields(line)
+					switch {
+					case strings.Contains(line, "-batch - <<'EOF'"), line == "EOF":
+						up = ""
+					case len(f) == 5 && f[0] == "link" && f[1] == "set" && f[4] == "up" && f[3] != "lo":
+						if up == "" {
+							up = f[3]
+						}
+					case len(f) == 6 && f[4] == "addrgenmode" && up != "":
+						t.Errorf("%s: unit %s: %q comes after `link set dev %s up` in one batch", path, u, line, up)
+					}
+				}
+			}
+		}
+	}
+}

@@ -74,8 +74,8 @@ func bridgeParams(b *generator.BridgeOpts) string {
 	cs("ageing_time", b.AgeingTime)
 	if b.VLANFiltering {
 		s += " vlan_filtering 1"
-		if b.DefaultPVID != nil {
-			s += fmt.Sprintf(" vlan_default_pvid %d", *b.DefaultPVID)
+		if pvid, ok := b.KernelDefaultPVID(); ok {
+			s += fmt.Sprintf(" vlan_default_pvid %d", pvid)
 		}
 	}
 	if b.GroupForwardMask != nil {
@@ -223,13 +223,20 @@ func (s addPortVLAN) cmd() string {
 }
 
 // addSelfVLAN makes the bridge device itself a member of a VLAN, tagged,
-// for its VLAN sub-interface (`bridge -batch`).
+// for its VLAN sub-interface, or as its PVID, untagged (`bridge -batch`).
 type addSelfVLAN struct {
 	bridge string
 	vid    int
+	pvid   bool
 }
 
-func (s addSelfVLAN) cmd() string { return fmt.Sprintf("vlan add dev %s vid %d self", s.bridge, s.vid) }
+func (s addSelfVLAN) cmd() string {
+	c := fmt.Sprintf("vlan add dev %s vid %d", s.bridge, s.vid)
+	if s.pvid {
+		c += " pvid untagged"
+	}
+	return c + " self"
+}
 
 // delPortVLAN takes a bridge port off a VLAN (`bridge -batch`).
 type delPortVLAN struct {

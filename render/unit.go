@@ -208,10 +208,11 @@ func downStmts(u *generator.Unit) []stmt {
 				// Not ours to delete: only take it off the bridge.
 				steps = append(steps, unsetMaster{l.Name})
 				names = append(names, l.Name)
-			case l.Kind == schema.KindVLAN && l.Parent.Kind == schema.KindUplink:
+			case l.Kind == schema.KindVLAN && (l.Parent.Kind == schema.KindUplink || l.Parent.Owner != u):
 				// Other VLANs die with the parent the unit deletes; an
-				// uplink stays, and so would its VLAN: the next start
-				// would fail to create it again ("File exists").
+				// uplink stays, and so does a networkd bridge, and so
+				// would their VLANs: the next start would fail to create
+				// them again ("File exists").
 				steps = append(steps, deleteLink{l.Name})
 				names = append(names, l.Name)
 			}
@@ -353,10 +354,16 @@ func createSteps(u *generator.Unit, ns string) []step {
 }
 
 // configSteps configure the unit's links in ns in two parts: links
-// (masters, link-local mode, up), and addresses then routes (a route needs
-// its addresses). Usually both go into one batch.
+// (masters, link-local mode, then every `up`), and addresses then routes (a
+// route needs its addresses). Usually both go into one batch.
+//
+// No link goes up before every link's addrgenmode is set: the kernel
+// brings a device's VLANs up with it (vlan_device_event, NETDEV_UP), so a
+// parent's `up` before its VLAN's `addrgenmode none` gave the VLAN an
+// EUI-64 link-local address it keeps (found by the random-lab tier: a
+// VLAN bridge port on a veth end the host unit owns).
 func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
-	var addrs, routes []step
+	var ups, addrs, routes []step
 	for _, l := range u.Links {
 		if l.NS != ns {
 			continue
@@ -378,7 +385,7 @@ func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
 		if !l.LinkLocal {
 			links = append(links, noLinkLocal{l.Name})
 		}
-		links = append(links, setUp{l.Name})
+		ups = append(ups, setUp{l.Name})
 		for _, a := range l.Addresses {
 			addrs = append(addrs, addAddress{l.Name, a})
 		}
@@ -386,7 +393,7 @@ func configSteps(u *generator.Unit, ns string) (links, l3 []step) {
 			routes = append(routes, addRoute{l.Name, rt, routeTable(l)})
 		}
 	}
-	return links, append(addrs, routes...)
+	return append(links, ups...), append(addrs, routes...)
 }
 
 // bridgeVLANSteps set the VLANs of the unit's bridges (for their own VLAN
@@ -398,8 +405,11 @@ func bridgeVLANSteps(u *generator.Unit, ns string) []step {
 			continue
 		}
 		if l.Bridge != nil {
+			if d := l.Bridge.SelfPVID(); d != 0 {
+				steps = append(steps, addSelfVLAN{l.Name, d, true})
+			}
 			for _, vid := range l.Bridge.SelfVLANs {
-				steps = append(steps, addSelfVLAN{l.Name, vid})
+				steps = append(steps, addSelfVLAN{l.Name, vid, false})
 			}
 		}
 		if l.PortOpts != nil && l.Master != nil {

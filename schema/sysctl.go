@@ -170,11 +170,16 @@ func (v *validator) sysctls() {
 		set := map[string]setSysctl{}
 		for _, s := range ns.Sysctls {
 			key := s.Key.Value
-			if !sysctlRE.MatchString(key) || strings.Contains(key, "..") {
+			if !sysctlRE.MatchString(key) {
 				v.errorf(s.Key.Pos, "sysctl %q is not a net.* key", key).Hint = "only network sysctls are per namespace, e.g. net.ipv4.ip_forward"
 				continue
 			}
 			path, iface := SysctlPath(key, names)
+			if part, bad := badSysctlPart(path); bad {
+				v.errorf(s.Key.Pos, "sysctl %q names /proc/sys/%s, whose part %q is no sysctl directory or key", key, path, part).Hint =
+					"a dot may stay only inside the name of an interface of the namespace (net.ipv4.conf.eth0.10.rp_filter, net/ipv4/conf/a..b/rp_filter)"
+				continue
+			}
 			if first, dup := set[path]; dup {
 				v.errorf(s.Key.Pos, "sysctl %q is set twice (first at line %d)", key, first.s.Key.Pos.Line)
 				continue
@@ -196,6 +201,20 @@ func (v *validator) sysctls() {
 		}
 		v.nsSysctls[name] = set
 	}
+}
+
+// badSysctlPart returns the first part of a sysctl path that is empty, "."
+// or "..": a path that would leave net/ or that names no file. A ".."
+// inside a part is fine: "a..b" is a valid interface name, and SysctlPath
+// has already matched the dotted form against the namespace's names (an
+// unmatched "a..b" splits into an empty part).
+func badSysctlPart(path string) (string, bool) {
+	for _, part := range strings.Split(path, "/") {
+		if part == "" || part == "." || part == ".." {
+			return part, true
+		}
+	}
+	return "", false
 }
 
 // sysctlKey checks that the key exists and can be written in a namespace.

@@ -522,54 +522,10 @@ func (v *validator) uplinks() {
 		}
 		v.mtu(u.MTU)
 		v.port(key, &u.Port, nil)
-		if u.MAC.Set && u.VLAN != nil {
-			v.macUplinkVLAN(u)
-		}
 		if !u.Bridge.Set && !v.hasVLANChild(key) {
 			v.warnf(u.Pos, "uplink %s joins no bridge and carries no VLAN: netgen only takes it out of other configuration", u.describe()).Hint = "add `bridge:`, or a vlan with this uplink as its parent"
 		}
 	}
-}
-
-// macUplinkVLAN refuses port VLANs on an uplink matched by MAC that need
-// the bridge's default PVID taken off the port: networkd 252 adds port VLANs
-// but never removes the one the kernel gives every new port, and the unit
-// that does it for other ports needs the interface's name. The default VLAN
-// would stay untagged on the port beside the lab's, and its frames would
-// cross between the VLANs.
-func (v *validator) macUplinkVLAN(u *Uplink) {
-	b, ok := v.x.Bridges[Key{"", u.Bridge.Value}]
-	if !ok || !b.VLANFiltering.Value {
-		return
-	}
-	def := b.PVID()
-	if !dropsDefaultPVID(u.VLAN, def) {
-		return
-	}
-	v.errorf(u.VLAN.Pos, "an uplink matched by `mac:` keeps bridge %q's default VLAN %d untagged, which these port VLANs must drop: its frames would cross into the lab's VLANs", b.Name.Value, def).Hint =
-		"match the uplink by `interface: NAME` (netgen then removes the default VLAN from the port)"
-}
-
-// dropsDefaultPVID reports whether a port must lose the bridge's default
-// PVID def: it is not the port's untagged VLAN and no trunk entry carries
-// it (the generator's portVLANs makes the same choice).
-func dropsDefaultPVID(pv *PortVLAN, def int) bool {
-	native := def
-	switch {
-	case pv.Access.Set:
-		native = pv.Access.Value
-	case pv.Native.Set:
-		native = pv.Native.Value
-	}
-	if def == 0 || def == native {
-		return false
-	}
-	for _, r := range pv.Trunk {
-		if r.From <= def && def <= r.To {
-			return false
-		}
-	}
-	return true
 }
 
 // macOwners maps each MAC the lab sets (normalized) to the interface that

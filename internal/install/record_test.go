@@ -30,3 +30,32 @@ func TestRecordNetdevs(t *testing.T) {
 		t.Error("a change of a's .netdev changed x-a's recorded hash")
 	}
 }
+
+// TestRecordVLANOnBridge: the host unit that makes a VLAN on a networkd
+// bridge (a port that must leave its VLAN-filtering bridge's default VLAN)
+// is recorded with the bridge, so that re-creating the bridge, which takes
+// the VLAN with it, restarts the unit; the bridge stays networkd's, with a
+// .netdev.
+func TestRecordVLANOnBridge(t *testing.T) {
+	src := []byte(`version: 1
+name: r
+bridges:
+  br0: {}
+  sw: {vlan-filtering: true}
+veths:
+  - [{name: p0, bridge: br0}, p1]
+vlans:
+  - {parent: br0, id: 30, bridge: sw, vlan: {access: 10}}
+`)
+	res, err := compile.Compile("r.yml", src)
+	if err != nil || res.Diags.HasErrors() {
+		t.Fatalf("compile: %v %v", err, res.Diags.Items)
+	}
+	rec := NewRecord(res.Plan, res.Files, nil, Dirs{Network: "/n", Unit: "/u"})
+	if got := rec.HostBridgePorts["br0"]; len(got) != 1 || got[0] != "netgen-r_host.service" {
+		t.Errorf("bridge br0's dependent units %v, want [netgen-r_host.service]", got)
+	}
+	if rec.Netdevs["br0"] == "" {
+		t.Errorf("br0 has no recorded .netdev (netdevs %v): it left networkd", rec.Netdevs)
+	}
+}

@@ -475,8 +475,8 @@ func (c *comparer) linkDiffs(l *generator.Link, s *Link) []Difference {
 		if b.GroupForwardMask != nil {
 			diff("group forward mask", fmt.Sprintf("%#x", *b.GroupForwardMask), fmt.Sprintf("%#x", o.GroupFwdMask))
 		}
-		if b.VLANFiltering && b.DefaultPVID != nil {
-			diff("default PVID", strconv.Itoa(*b.DefaultPVID), strconv.Itoa(o.DefaultPVID))
+		if pvid, ok := b.KernelDefaultPVID(); ok {
+			diff("default PVID", strconv.Itoa(pvid), strconv.Itoa(o.DefaultPVID))
 		}
 	}
 	if l.Kind == schema.KindVLAN && s.Kind == "vlan" {
@@ -484,6 +484,15 @@ func (c *comparer) linkDiffs(l *generator.Link, s *Link) []Difference {
 	}
 	if n := c.sys.Namespaces[l.NS]; l.PortVLANs != nil && n != nil && n.VLANsRead {
 		diff("port VLANs", wantVLANs(l.PortVLANs), haveVLANs(s.VLANs))
+	}
+	if n := c.sys.Namespaces[l.NS]; l.Bridge != nil && l.Bridge.SelfPVID() != 0 && n != nil && n.VLANsRead {
+		// A bridge given its own VLANs explicitly (no default PVID from
+		// the kernel): its default VLAN untagged, its SVIs' tagged.
+		own := &generator.PortVLANs{Entries: []generator.VLANEntry{{From: l.Bridge.SelfPVID(), To: l.Bridge.SelfPVID(), PVID: true, Untagged: true}}}
+		for _, vid := range l.Bridge.SelfVLANs {
+			own.Entries = append(own.Entries, generator.VLANEntry{From: vid, To: vid})
+		}
+		diff("bridge's own VLANs", wantVLANs(own), haveVLANs(s.VLANs))
 	}
 	return out
 }

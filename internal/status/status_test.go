@@ -478,3 +478,38 @@ func TestReadVXLAN(t *testing.T) {
 		t.Errorf("VXLAN devices read as %v, want %v", got, want)
 	}
 }
+
+// TestCompareBridgeOwnVLANs: a bridge whose VLANs netgen gives explicitly
+// (an uplink matched by MAC leaves its default VLAN) must have no kernel
+// default PVID and carry its default VLAN untagged and its SVI's tagged;
+// the kernel's defaults left in place are a difference.
+func TestCompareBridgeOwnVLANs(t *testing.T) {
+	p := testlabs.Compile(t, "st.yml", []byte(`version: 1
+name: st
+bridges: {sx: {vlan-filtering: true}}
+uplinks:
+  - {mac: "02:00:00:00:01:01", bridge: sx, vlan: {access: 20}}
+vlans:
+  - {parent: sx, id: 20, addresses: [10.77.20.1/24]}
+`)).Plan
+	sys := asPlanned(p)
+	sys.Namespaces[""].VLANsRead = true
+	var sx *status.Link
+	for _, l := range sys.Namespaces[""].Links {
+		if l.Name == "sx" {
+			sx = l
+		}
+	}
+	sx.VLANs = []status.PortVLAN{{ID: 1, PVID: true, Untagged: true}, {ID: 20}}
+	if o := find(status.Compare(p, sys), "link", "sx"); o.State != status.OK {
+		t.Fatalf("sx as planned: %s", o.Line())
+	}
+	sx.Bridge.DefaultPVID = 1
+	sx.VLANs = []status.PortVLAN{{ID: 20}}
+	o := find(status.Compare(p, sys), "link", "sx")
+	for _, want := range []string{"default PVID 1, want 0", "bridge's own VLANs 20, want 1(PVID,untagged) 20"} {
+		if !strings.Contains(o.Line(), want) {
+			t.Errorf("sx: %q, want %q in it", o.Line(), want)
+		}
+	}
+}

@@ -219,13 +219,14 @@ func (g *gen) sysctls(ns *namespace) {
 		if len(mine) > 0 && g.chance(0.4) {
 			s := pick(g, ifSysctls)
 			i := pick(g, mine)
-			if (s.v6 && !g.v6ok(i)) || (strings.Contains(i.name, "..") && !g.opt.Wild["sysctl-dotdot-name"]) {
+			if s.v6 && !g.v6ok(i) {
 				continue
 			}
 			key, val = fmt.Sprintf(s.key, i.name), pick(g, s.vals)
-			// A dotted key cannot hold a name with an empty part
-			// ("a..b", "a."): the slash form can.
-			if strings.Contains(key, "..") || g.chance(0.2) {
+			// Either form holds a name with an empty part ("a..b",
+			// "a."): the validator matches a dotted key against the
+			// namespace's names.
+			if g.chance(0.2) {
 				key = slashKey(s.key, i.name)
 			}
 			g.form("sysctl:per-interface")
@@ -388,28 +389,19 @@ func (g *gen) port(i, b *iface) {
 	union(loopOf, i, b)
 	union(segOf, i, b)
 	if b.filtering && g.chance(0.85) {
-		// A VLAN or an uplink matched by MAC keeps the bridge's default
-		// VLAN unless a switch names the open bug.
-		keep := (i.kind == "vlan" && !g.opt.Wild["vlan-port-host-unit"]) || (i.byMAC && !g.opt.Wild["mac-uplink-default-vlan"])
-		i.set("vlan", g.portVLAN(b, keep))
+		i.set("vlan", g.portVLAN())
 	}
 }
 
-// portVLAN writes a port's VLANs on bridge b; keep: the port keeps the
-// bridge's default PVID as its untagged VLAN.
-func (g *gen) portVLAN(b *iface, keep bool) *yaml.Node {
-	keep = keep && b.pvid != 0
+// portVLAN writes a port's VLANs.
+func (g *gen) portVLAN() *yaml.Node {
 	if g.chance(0.45) {
 		g.form("port:access")
-		id := g.vid()
-		if keep {
-			id = b.pvid
-		}
-		return g.mapping([]field{{"access", g.int(id)}})
+		return g.mapping([]field{{"access", g.int(g.vid())}})
 	}
 	g.form("port:trunk")
 	var entries []*yaml.Node
-	for n := g.r.IntN(4); n > 0 || (keep && len(entries) == 0); n-- {
+	for n := g.r.IntN(4); n > 0; n-- {
 		if g.chance(0.3) {
 			from := g.vid()
 			to := min(from+g.r.IntN(20), 4094)
@@ -420,7 +412,7 @@ func (g *gen) portVLAN(b *iface, keep bool) *yaml.Node {
 		}
 	}
 	out := []field{}
-	if !keep && (len(entries) == 0 || g.chance(0.35)) {
+	if len(entries) == 0 || g.chance(0.35) {
 		g.form("port:native")
 		out = append(out, field{"native", g.int(g.vid())})
 	}
@@ -593,7 +585,7 @@ func (g *gen) vlan() {
 		v.set("name", g.str(v.name))
 	}
 	union(loopOf, v, p)
-	if bs := g.bridgesFor(v, nil); len(bs) > 0 && (networkdParent(p) || g.opt.Wild["vlan-port-auto-up"]) && g.chance(0.35) {
+	if bs := g.bridgesFor(v, nil); len(bs) > 0 && g.chance(0.35) {
 		g.port(v, pick(g, bs))
 	} else {
 		v.wantL3 = g.chance(0.7)
@@ -620,26 +612,6 @@ func (g *gen) vlan() {
 		v.mac = g.newMAC()
 		v.set("mac", g.str(v.mac))
 	}
-}
-
-// networkdParent reports whether a VLAN on p is surely networkd's: the
-// chain of parents ends in the host on a link networkd owns (not the host
-// end of a veth into a namespace, whose unit owns it), and nothing on the
-// way is a port of a VLAN-filtering bridge (such a port may go to the
-// lab's host unit, with its VLANs).
-func networkdParent(p *iface) bool {
-	for ; ; p = p.parent {
-		if p.ns != "" || (p.port != nil && p.port.filtering) {
-			return false
-		}
-		if p.kind != "vlan" {
-			break
-		}
-	}
-	if q := p.peer; q != nil && (q.ns != "" || (q.port != nil && q.port.filtering)) {
-		return false
-	}
-	return true
 }
 
 // labMTU is the MTU the validator assumes for a VLAN parent: the lab's, the

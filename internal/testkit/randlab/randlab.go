@@ -96,16 +96,6 @@ var Wild = map[string]string{
 	"tap-max-mtu": "a tap `mtu` above 65521, the largest a tap takes (the format allows 65535): the unit fails (\"mtu greater than device maximum\"), " +
 		"networkd warns \"Reducing the requested MTU\" and the tap keeps 1500 or 65521; now refused by the validator " +
 		"(the switch exercises that error)",
-	"vlan-port-auto-up": "a VLAN that is a bridge port (so has no IPv6 link-local address) on a parent a unit creates: the unit brings " +
-		"the parent up before it sets the VLAN's addrgenmode, and the kernel brings every VLAN of a device up with it, so the VLAN " +
-		"gets a link-local address (e2e/testdata/randlab-found/010)",
-	"vlan-port-host-unit": "a host VLAN that is a port of a VLAN-filtering bridge and must leave its default VLAN: the generator " +
-		"moves the VLAN's whole chain of parents to the lab's host unit, a networkd bridge at its root included, whose other ports " +
-		"networkd then cannot attach (\"NetDev could not be found\") (e2e/testdata/randlab-found/012)",
-	"mac-uplink-default-vlan": "an uplink matched by MAC on a VLAN-filtering bridge with `vlan:` that leaves the bridge's default VLAN: " +
-		"nobody deletes the default VLAN from the port, which keeps it untagged (e2e/testdata/randlab-found/011)",
-	"sysctl-dotdot-name": "a sysctl about an interface whose name holds \"..\" (a valid name): the validator refuses every such key, " +
-		"the slash form net/ipv4/conf/a..b/rp_filter too (\"is not a net.* key\") (e2e/testdata/randlab-found/013)",
 	"bridge-priority-0": "`priority: 0` on a host bridge: networkd 252 never sends a bridge priority of 0 (netdev/bridge.c: if (b->priority > 0)), " +
 		"the bridge kept 32768; now refused by the validator (the switch exercises that error)",
 }
