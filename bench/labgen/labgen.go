@@ -240,7 +240,9 @@ func (s Spec) Write(w io.Writer) error {
 			}
 			fmt.Fprintf(b, "  %s: {%s}\n", NSName(i), strings.Join(opts, ", "))
 		}
-		if s.Wires {
+		if s.Wires && s.Machines > 0 {
+			fmt.Fprintf(b, "  %s: {machine: %s}\n", WireNS, Machine(0))
+		} else if s.Wires {
 			fmt.Fprintf(b, "  %s: {}\n", WireNS)
 		}
 	}
