@@ -211,8 +211,8 @@ func compileSrc(name string, src []byte, tail string, st IO) (*compile.Result, i
 // Go's default 2× when the lab is small enough for that to stay small. A
 // build allocates several times what it keeps (18 MB for the 1000-VLAN lab
 // of bench/netplan.sh, 40 KB of YAML), and at GOGC=100 the collector ran
-// several times in it: GOGC=400 took that build from 75-86 to 70-75 ms
-// median (docs/performance.md). A build keeps about 60 bytes of heap per
+// six times in it; at 400, once, and the build takes 17% less CPU time
+// (docs/performance.md, alternating 31 runs each). A build keeps about 60 bytes of heap per
 // byte of lab (the 2 MB, 10k-namespace lab of bench/scale.sh peaks at
 // 220-280 MB at GOGC=100), so above 512 KB of lab the default stays: its
 // peak would grow past the 300 MB that figure allows. GOGC in the
