@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,8 +52,8 @@ func envInts(t *testing.T, name string, def ...int) []int {
 	var out []int
 	for _, f := range strings.Split(v, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			t.Fatalf("%s=%q: want positive integers separated by commas", name, v)
+		if err != nil || n < 0 {
+			t.Fatalf("%s=%q: want integers ≥ 0 separated by commas", name, v)
 		}
 		out = append(out, n)
 	}
@@ -102,7 +103,7 @@ func specText(t *testing.T, f func(*bytes.Buffer) error) []byte {
 
 // installBench puts into an image root the binaries, the lab and the
 // scripts every method runs.
-func installBench(t *testing.T, root string, spec labgen.Spec, netgen, pingall string) {
+func installBench(t *testing.T, root string, spec labgen.Spec, netgen, pingall string, features []string) {
 	t.Helper()
 	// systemd prints a status line for every unit it starts or stops at
 	// boot and shutdown on the console, which systemd-nspawn
@@ -121,13 +122,97 @@ func installBench(t *testing.T, root string, spec labgen.Spec, netgen, pingall s
 	writeFile(t, filepath.Join(dir, "teardown.sh"), specText(t, func(b *bytes.Buffer) error { return spec.IPTeardown(b) }), 0o755)
 	name := spec.Defaults().Name
 	// What a live apply does, step by step, until the lab's units have run.
-	writeFile(t, filepath.Join(dir, "up-netgen.sh"), []byte(fmt.Sprintf(`#!/bin/sh
+	upNetgen := func(lab string) []byte {
+		return []byte(fmt.Sprintf(`#!/bin/sh
 set -e
-netgen build %s/lab.yml --no-reload
+netgen build %s/%s --no-reload
 systemctl daemon-reload
 networkctl reload
 systemctl start netgen-%s.target
+`, benchDir, lab, name))
+	}
+	writeFile(t, filepath.Join(dir, "up-netgen.sh"), upNetgen("lab.yml"), 0o755)
+	// The same lab with a feature (labgen.Spec's Services, Wires, ...).
+	for _, f := range features {
+		fs := spec
+		setFeature(t, &fs, f)
+		writeFile(t, filepath.Join(dir, "lab-"+f+".yml"), specText(t, func(b *bytes.Buffer) error { return fs.Write(b) }), 0o644)
+		writeFile(t, filepath.Join(dir, "up-netgen-"+f+".sh"), upNetgen("lab-"+f+".yml"), 0o755)
+	}
+	// The same without daemon-reload: systemd loads a unit it has not
+	// seen yet from disk when it is first asked for (and retries one it
+	// found missing once its unit directories changed), so starting a lab
+	// whose units are all new needs no reload.
+	writeFile(t, filepath.Join(dir, "up-noreload.sh"), []byte(fmt.Sprintf(`#!/bin/sh
+set -e
+netgen build %s/lab.yml --no-reload
+networkctl reload
+systemctl start netgen-%s.target
 `, benchDir, name)), 0o755)
+	// netgen's own unit scripts without systemd units: after the build and
+	// networkd's reload, one awk writes every namespace unit's script to a
+	// file, and one sh per namespace runs it, all at once. What a lab-wide
+	// fast path that kept the scripts but not a unit per namespace would
+	// take.
+	writeFile(t, filepath.Join(dir, "up-scripts.sh"), []byte(fmt.Sprintf(`#!/bin/sh
+set -e
+netgen build %[1]s/lab.yml --no-reload
+networkctl reload
+/lib/systemd/systemd-networkd-wait-online -q --timeout=120 $(awk -F'[ =]' '/^ExecStart=/ { for (i = 2; i <= NF; i++) if ($i == "-i") print "-i", $(i+1) }' /etc/systemd/system/netgen-%[2]s_bridges.service)
+rm -rf /run/bench-scripts && mkdir /run/bench-scripts
+awk 'FNR == 1 { if (out != "") close(out); out = "/run/bench-scripts/" FILENAME; gsub("/etc/systemd/system/", "", out) } /^StandardInputText=/ { sub(/^StandardInputText=/, ""); print > out }' /etc/systemd/system/netgen-%[2]s_ns-*.service
+for s in /run/bench-scripts/*; do sh -e "$s" start & done
+wait
+`, benchDir, name)), 0o755)
+	// Where the time of up-netgen.sh goes: the same steps, each timed
+	// (date(1) adds a process per step, a millisecond or two).
+	writeFile(t, filepath.Join(dir, "steps.sh"), []byte(fmt.Sprintf(`#!/bin/sh
+set -e
+t0=$(date +%%s%%N)
+netgen build %s/lab.yml --no-reload 2>/dev/null
+t1=$(date +%%s%%N)
+systemctl daemon-reload
+t2=$(date +%%s%%N)
+networkctl reload
+t3=$(date +%%s%%N)
+systemctl start netgen-%s.target
+t4=$(date +%%s%%N)
+printf 'build=%%d\ndaemon-reload=%%d\nnetworkctl-reload=%%d\nstart=%%d\n' $(( (t1-t0)/1000 )) $(( (t2-t1)/1000 )) $(( (t3-t2)/1000 )) $(( (t4-t3)/1000 ))
+`, benchDir, name)), 0o755)
+	// systemd's own cost: N oneshot units under a target running EXEC
+	// (/bin/true, or sh with as many ip processes as a namespace unit
+	// runs), made known by a daemon-reload and started like a lab.
+	writeFile(t, filepath.Join(dir, "floor.sh"), []byte(`#!/bin/sh
+# floor.sh N EXEC: microseconds of the daemon-reload and of the start
+set -e
+N=$1; EXEC=$2
+rm -rf /etc/systemd/system/benchfloor*
+mkdir -p /etc/systemd/system/benchfloor.target.wants
+printf '[Unit]
+Description=bench floor
+' >/etc/systemd/system/benchfloor.target
+i=0; while [ $i -lt $N ]; do
+  printf '[Unit]
+PartOf=benchfloor.target
+Before=benchfloor.target
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=%s
+' "$EXEC" >/etc/systemd/system/benchfloor_$i.service
+  ln -s ../benchfloor_$i.service /etc/systemd/system/benchfloor.target.wants/
+  i=$((i+1))
+done
+t1=$(date +%s%N)
+systemctl daemon-reload
+t2=$(date +%s%N)
+systemctl start benchfloor.target
+t3=$(date +%s%N)
+systemctl stop benchfloor.target
+rm -rf /etc/systemd/system/benchfloor*
+systemctl daemon-reload
+printf 'daemon-reload=%d\nstart=%d\n' $(( (t2-t1)/1000 )) $(( (t3-t2)/1000 ))
+`), 0o755)
 	// netgen's own live apply (internal/apply): the same steps over D-Bus,
 	// units started as jobs netgen waits for.
 	writeFile(t, filepath.Join(dir, "up-live.sh"), []byte(fmt.Sprintf(`#!/bin/sh
@@ -168,11 +253,57 @@ func keyValues(t *testing.T, out string) map[string]float64 {
 
 type method struct{ name, script string }
 
-var methods = []method{
+var allMethods = []method{
 	{"netgen", "up-netgen.sh"},
 	{"netgen live apply", "up-live.sh"},
+	{"netgen, no daemon-reload", "up-noreload.sh"},
+	{"netgen's scripts, no units", "up-scripts.sh"},
 	{"ip -batch", "up-batch.sh"},
 	{"ip per command", "up-commands.sh"},
+}
+
+// setFeature turns on one feature of the lab by name.
+func setFeature(t *testing.T, s *labgen.Spec, f string) {
+	switch f {
+	case "services":
+		s.Services = true
+	case "wires":
+		s.Wires = true
+	case "netem":
+		s.Netem = true
+	default:
+		t.Fatalf("NETGEN_BENCH_FEATURES: unknown feature %q (services, wires, netem; several machines need several machines)", f)
+	}
+}
+
+// benchMethods are the methods NETGEN_BENCH_METHODS names (substrings of
+// the script names, e.g. "netgen.sh,batch"; all by default; ip -batch
+// always, every ratio is to it), and one "netgen, +FEATURE" per feature.
+func benchMethods(t *testing.T, features []string) []method {
+	var out []method
+	sel := os.Getenv("NETGEN_BENCH_METHODS")
+	for _, m := range allMethods {
+		keep := sel == "" || m.script == "up-batch.sh"
+		for _, f := range strings.Split(sel, ",") {
+			keep = keep || (f != "" && strings.Contains(m.script, f))
+		}
+		if keep {
+			out = append(out, m)
+		}
+	}
+	for _, f := range features {
+		out = append(out, method{"netgen, +" + f, "up-netgen-" + f + ".sh"})
+	}
+	return out
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func TestBringUp(t *testing.T) {
@@ -191,10 +322,18 @@ func TestBringUp(t *testing.T) {
 	sizes := envInts(t, "NETGEN_BENCH_SIZES", 100, 200)
 	rounds := envInts(t, "NETGEN_BENCH_ROUNDS", 5)[0]
 	boots := envInts(t, "NETGEN_BENCH_BOOTS", 5)[0]
+	profiles := envInts(t, "NETGEN_BENCH_PROFILE", 3)[0]
+	var features []string
+	if f := os.Getenv("NETGEN_BENCH_FEATURES"); f != "" {
+		features = strings.Split(f, ",")
+	}
+	methods := benchMethods(t, features)
 
 	var systemdVersion string
 	live := &stats.Table{Header: []string{"namespaces", "method", "median", "range", "× ip -batch (median of ratios)"}}
 	boot := &stats.Table{Header: []string{"namespaces", "container start to", "median", "range"}}
+	prof := &stats.Table{Header: []string{"namespaces", "step", "median", "range"}}
+	var loads []string
 	for _, n := range sizes {
 		spec := labgen.Spec{Namespaces: n}
 		host := spec.HostAddr(0).Addr().String()
@@ -202,8 +341,9 @@ func TestBringUp(t *testing.T) {
 
 		// Live: one container, the methods in turns.
 		root := img.Copy(t)
-		installBench(t, root, spec, netgen, pingall)
+		installBench(t, root, spec, netgen, pingall, features)
 		c := testbed.BootNspawn(t, root)
+		load := loadavg()
 		if v, _, err := c.Exec("systemctl", "--version"); err == nil {
 			systemdVersion, _, _ = strings.Cut(strings.TrimSpace(v), "\n")
 		}
@@ -225,6 +365,33 @@ func TestBringUp(t *testing.T) {
 				times[m.name] = append(times[m.name], kv["all_ms"])
 				t.Logf("%d namespaces, round %d, %s: %s (command %s)", n, r+1, m.name, stats.Ms(kv["all_ms"]), stats.Ms(kv["command_ms"]))
 			}
+		}
+		loads = append(loads, fmt.Sprintf("%d namespaces: load average %s at the start, %s at the end of the rounds", n, load, loadavg()))
+		// Where netgen's time goes: its steps timed one by one, and
+		// systemd's cost for as many units doing nothing, or running as
+		// many processes as a namespace unit (sh and three ip).
+		steps := map[string][]float64{}
+		var order []string
+		add := func(prefix, out string) {
+			for k, v := range keyValues(t, out) {
+				name := prefix + k
+				if _, ok := steps[name]; !ok {
+					order = append(order, name)
+				}
+				steps[name] = append(steps[name], v/1000)
+			}
+		}
+		for r := 0; r < profiles; r++ {
+			c.MustExec("sh", benchDir+"/down.sh")
+			time.Sleep(time.Second)
+			add("netgen: ", c.MustExec("sh", benchDir+"/steps.sh"))
+			c.MustExec("sh", benchDir+"/down.sh")
+			add(fmt.Sprintf("%d units running /bin/true: ", n), c.MustExec("sh", benchDir+"/floor.sh", strconv.Itoa(n), "/bin/true"))
+			add(fmt.Sprintf("%d units running sh and 3 × ip -V: ", n), c.MustExec("sh", benchDir+"/floor.sh", strconv.Itoa(n), "/bin/sh -c 'ip -V >/dev/null; ip -V >/dev/null; ip -V >/dev/null'"))
+		}
+		sort.Strings(order)
+		for _, k := range order {
+			prof.Add(n, k, stats.Ms(stats.Median(steps[k])), stats.Range(steps[k], "%.0f"))
 		}
 		// Leave no namespace for the kernel to destroy while the next
 		// container boots.
@@ -254,6 +421,9 @@ func TestBringUp(t *testing.T) {
 				os.RemoveAll(filepath.Join(dir, e.Name()))
 			}
 			time.Sleep(2 * time.Second)
+		}
+		if boots == 0 {
+			continue
 		}
 		for r := 0; r < boots; r++ {
 			clearJournal()
@@ -313,6 +483,13 @@ WantedBy=multi-user.target
 	fmt.Printf("From the start of the method's script until every namespace has had an answer from the host (%s) through the bridge\n\n",
 		labgen.Spec{}.HostAddr(0).Addr())
 	live.Write(os.Stdout)
-	fmt.Printf("\nContainer start (systemd-nspawn started) to the lab up, %d boots each\n\n", boots)
-	boot.Write(os.Stdout)
+	fmt.Printf("\n%s\n", strings.Join(loads, "\n"))
+	if profiles > 0 {
+		fmt.Printf("\nWhere the time goes, %d runs each: netgen's steps (`netgen build --no-reload`, `systemctl daemon-reload`, `networkctl reload`, `systemctl start` of the target), and systemd's floor (a daemon-reload with N more units, and the start of N oneshot units under a target)\n\n", profiles)
+		prof.Write(os.Stdout)
+	}
+	if boots > 0 {
+		fmt.Printf("\nContainer start (systemd-nspawn started) to the lab up, %d boots each\n\n", boots)
+		boot.Write(os.Stdout)
+	}
 }

@@ -25,6 +25,9 @@ func (s Spec) IPScript(w io.Writer, batch bool) error {
 	if s.VLANs > 0 {
 		return fmt.Errorf("labgen: IPScript covers namespaces, not VLANs")
 	}
+	if s.Services || s.Netem || s.Wires || s.Machines > 0 {
+		return fmt.Errorf("labgen: IPScript covers the plain namespace shape: no services, netem, wires or machines")
+	}
 	b := &strings.Builder{}
 	fmt.Fprintf(b, "#!/bin/sh\n# Written by bench/labgen: %s, one %s.\nset -e\n", s.describe(),
 		map[bool]string{true: "ip -batch for the host and one ip -n NS -batch per namespace", false: "ip process per command"}[batch])

@@ -54,6 +54,24 @@ type Spec struct {
 	// ports (VLANs/VLANBridges each, in order), each with one address. 0
 	// leaves the VLANs unbridged, with an address each.
 	VLANBridges int
+
+	// The features whose cost docs/performance.md gives a line each, on
+	// the namespace shape:
+	//
+	// Services gives every namespace a service (`sleep infinity`), a unit
+	// of its own after its namespace's.
+	Services bool
+	// Netem impairs every namespace's eth0 (1 ms delay): a qdisc per
+	// namespace (sch_netem).
+	Netem bool
+	// Wires adds, for every two namespaces, a veth from each into
+	// namespace "wire" and a wire joining the two ends there, so the two
+	// namespaces share a /30 through it.
+	Wires bool
+	// Machines spreads the lab over that many machines (m1, m2, ...):
+	// the namespace bridge is stretched over all of them (VXLAN), the
+	// namespaces go round robin, the host veth is on m1.
+	Machines int
 }
 
 // Defaults fills in what a Spec leaves out.
@@ -86,6 +104,12 @@ func (s Spec) Check() error {
 		return fmt.Errorf("labgen: at most 32768 VLAN bridges (10.128.0.0/9 in /24s)")
 	case s.NSBridges() > 127:
 		return fmt.Errorf("labgen: at most 127 namespace bridges (10.1.0.0/16 to 10.127.0.0/16); raise -ports-per-bridge")
+	case (s.Services || s.Netem || s.Wires || s.Machines > 0) && s.Namespaces == 0:
+		return fmt.Errorf("labgen: services, netem, wires and machines are features of the namespace shape (-namespaces)")
+	case s.Machines > 0 && s.VLANs > 0:
+		return fmt.Errorf("labgen: machines and VLANs do not combine (uplinks would need a machine)")
+	case s.Wires && s.Namespaces > 2*16384:
+		return fmt.Errorf("labgen: wires address at most 32768 namespaces (10.200.0.0/14 in /30s)")
 	case s.VLANs > 1<<18:
 		return fmt.Errorf("labgen: at most %d VLANs (172.16.0.0/12 in /30s)", 1<<18)
 	}
@@ -138,6 +162,18 @@ func neighbourAddr(i, e int) netip.Prefix {
 	return prefix4(100, byte(64+n>>16), byte(n>>8), byte(n), 31)
 }
 
+// Machine is the name of machine m (0-based): m1, m2, ...
+func Machine(m int) string { return fmt.Sprintf("m%d", m+1) }
+
+// WireNS is the namespace that holds the wires' ends (Spec.Wires).
+const WireNS = "wire"
+
+// wireAddr is host h (1 or 2) of the /30 of wire k, from 10.200.0.0/14.
+func wireAddr(k, h int) netip.Prefix {
+	n := 10<<24 | 200<<16 | 4*k + h
+	return prefix4(byte(n>>24), byte(n>>16), byte(n>>8), byte(n), 30)
+}
+
 // Uplink is the name of uplink u.
 func Uplink(u int) string { return fmt.Sprintf("eth%d", u) }
 
@@ -175,15 +211,52 @@ func (s Spec) Write(w io.Writer) error {
 	b := &strings.Builder{}
 	fmt.Fprintf(b, "# Synthetic lab written by bench/labgen: %s.\n", s.describe())
 	fmt.Fprintf(b, "version: 1\nname: %s\n", s.Name)
+	// host names a root-namespace interface of namespace i's machine (of
+	// m1 for i < 0).
+	host := func(i int, name string) string {
+		if s.Machines == 0 {
+			return name
+		}
+		if i < 0 {
+			i = 0
+		}
+		return fmt.Sprintf("%s:%s", Machine(i%s.Machines), name)
+	}
+	if s.Machines > 0 {
+		b.WriteString("machines:\n")
+		for m := 0; m < s.Machines; m++ {
+			fmt.Fprintf(b, "  %s: {underlay: %s}\n", Machine(m), prefix4(10, 99, byte(m>>8), byte(m+1), 32).Addr())
+		}
+	}
 	if s.Namespaces > 0 {
 		b.WriteString("namespaces:\n")
 		for i := 0; i < s.Namespaces; i++ {
-			fmt.Fprintf(b, "  %s: {}\n", NSName(i))
+			var opts []string
+			if s.Machines > 0 {
+				opts = append(opts, "machine: "+Machine(i%s.Machines))
+			}
+			if s.Services {
+				opts = append(opts, "services: {idle: {exec: [sleep, infinity]}}")
+			}
+			fmt.Fprintf(b, "  %s: {%s}\n", NSName(i), strings.Join(opts, ", "))
+		}
+		if s.Wires && s.Machines > 0 {
+			fmt.Fprintf(b, "  %s: {machine: %s}\n", WireNS, Machine(0))
+		} else if s.Wires {
+			fmt.Fprintf(b, "  %s: {}\n", WireNS)
 		}
 	}
 	if s.Namespaces > 0 || s.VLANBridges > 0 {
 		b.WriteString("bridges:\n")
 		for i := 0; i < s.NSBridges(); i++ {
+			if s.Machines > 0 {
+				var ms []string
+				for m := 0; m < s.Machines; m++ {
+					ms = append(ms, Machine(m))
+				}
+				fmt.Fprintf(b, "  %s: {machines: [%s]}\n", NSBridge(i), strings.Join(ms, ", "))
+				continue
+			}
 			fmt.Fprintf(b, "  %s: {}\n", NSBridge(i))
 		}
 		for i := 0; i < s.VLANBridges; i++ {
@@ -195,18 +268,35 @@ func (s Spec) Write(w io.Writer) error {
 		if !s.NoHostVeth {
 			for i := 0; i < s.NSBridges(); i++ {
 				fmt.Fprintf(b, "  - [{name: %s, addresses: [%s]}, {name: %s, bridge: %s}]\n",
-					HostVeth(i), s.HostAddr(i), HostPort(i), NSBridge(i))
+					host(-1, HostVeth(i)), s.HostAddr(i), host(-1, HostPort(i)), NSBridge(i))
 			}
 		}
 		for i := 0; i < s.Namespaces; i++ {
-			fmt.Fprintf(b, "  - [{name: %s:eth0, addresses: [%s]}, {name: %s, bridge: %s}]\n",
-				NSName(i), s.NSAddr(i), NSPort(i), NSBridge(i/s.PortsPerBridge))
+			netem := ""
+			if s.Netem {
+				netem = ", netem: {delay: 1ms}"
+			}
+			fmt.Fprintf(b, "  - [{name: %s:eth0, addresses: [%s]%s}, {name: %s, bridge: %s}]\n",
+				NSName(i), s.NSAddr(i), netem, host(i, NSPort(i)), NSBridge(i/s.PortsPerBridge))
+		}
+		if s.Wires {
+			for i := 0; i+1 < s.Namespaces; i += 2 {
+				k := i / 2
+				fmt.Fprintf(b, "  - [{name: %s:w, addresses: [%s]}, %s:a%d]\n", NSName(i), wireAddr(k, 1), WireNS, k)
+				fmt.Fprintf(b, "  - [{name: %s:w, addresses: [%s]}, %s:b%d]\n", NSName(i+1), wireAddr(k, 2), WireNS, k)
+			}
 		}
 		if s.Neighbours {
 			for i := 0; i+1 < s.Namespaces; i++ {
 				fmt.Fprintf(b, "  - [{name: %s:east, addresses: [%s]}, {name: %s:west, addresses: [%s]}]\n",
 					NSName(i), neighbourAddr(i, 0), NSName(i+1), neighbourAddr(i, 1))
 			}
+		}
+	}
+	if s.Wires {
+		b.WriteString("wires:\n")
+		for k := 0; 2*k+1 < s.Namespaces; k++ {
+			fmt.Fprintf(b, "  - [%[1]s:a%[2]d, %[1]s:b%[2]d]\n", WireNS, k)
 		}
 	}
 	if s.VLANs > 0 {
@@ -285,6 +375,17 @@ func (s Spec) describe() string {
 		}
 		if s.Neighbours {
 			p += ", chained by veths"
+		}
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{s.Services, "a service each"}, {s.Netem, "netem on each"}, {s.Wires, "wired in pairs"}} {
+			if f.on {
+				p += ", " + f.name
+			}
+		}
+		if s.Machines > 0 {
+			p += fmt.Sprintf(", over %d machines", s.Machines)
 		}
 		parts = append(parts, p)
 	}

@@ -18,6 +18,41 @@ var specs = []Spec{
 	{Uplinks: 2, VLANs: 6, VLANBridges: 3},
 	{Uplinks: 3, VLANs: 7},
 	{Namespaces: 4, Neighbours: true, Uplinks: 1, VLANs: 3, VLANBridges: 1},
+	{Namespaces: 3, Services: true},
+	{Namespaces: 3, Netem: true},
+	{Namespaces: 5, Wires: true},
+	{Namespaces: 5, Machines: 2},
+	{Namespaces: 4, Services: true, Netem: true, Wires: true, Machines: 3},
+}
+
+// TestFeatures: a feature flag puts its feature in the lab (a figure of
+// "the lab with services" must not time the plain lab), and the features
+// of the namespace shape are refused without namespaces.
+func TestFeatures(t *testing.T) {
+	for _, c := range []struct {
+		spec Spec
+		want []string
+	}{
+		{Spec{Namespaces: 2, Services: true}, []string{"services: {idle: {exec: [sleep, infinity]}}"}},
+		{Spec{Namespaces: 2, Netem: true}, []string{"netem: {delay: 1ms}"}},
+		{Spec{Namespaces: 4, Wires: true}, []string{"wire: {}", "wires:\n  - [wire:a0, wire:b0]\n  - [wire:a1, wire:b1]\n"}},
+		{Spec{Namespaces: 2, Machines: 2}, []string{"m2: {underlay: 10.99.0.2}", "ns1: {machine: m2}", "nsbr0: {machines: [m1, m2]}", "{name: m2:v1, bridge: nsbr0}"}},
+	} {
+		var b bytes.Buffer
+		if err := c.spec.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%+v: no %q in\n%s", c.spec, w, b.String())
+			}
+		}
+	}
+	for _, s := range []Spec{{Services: true}, {Wires: true, Uplinks: 1, VLANs: 2}, {Namespaces: 2, Machines: 2, VLANs: 2}} {
+		if err := s.Check(); err == nil {
+			t.Errorf("%+v: accepted", s)
+		}
+	}
 }
 
 // TestLabsCompile: every shape is a valid lab, so that a benchmark never
@@ -69,7 +104,10 @@ func TestNetplanParses(t *testing.T) {
 // netgen's plan has, in the same namespace.
 func TestIPScriptSameObjects(t *testing.T) {
 	for _, s := range specs {
-		if s.VLANs > 0 {
+		if s.VLANs > 0 || s.Services || s.Netem || s.Wires || s.Machines > 0 {
+			if s.IPScript(&bytes.Buffer{}, true) == nil {
+				t.Errorf("%+v: IPScript does not make these objects, but did not refuse", s)
+			}
 			continue
 		}
 		var lab, script bytes.Buffer

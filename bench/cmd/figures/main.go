@@ -4,6 +4,7 @@
 //
 //	figures netplan -netgen [LABEL=]BIN[,[LABEL=]BIN...] [-rounds 21] [-dir /dev/shm/netgen-bench]
 //	figures scale   -netgen BIN [-sizes 1000,5000,10000] [-rounds 5]
+//	figures features -netgen BIN [-namespaces 200] [-rounds 11]
 //
 // netplan: the same logical topology (uplinks, VLANs over them, bridges
 // with the VLANs as ports and one address each) built by `netgen build
@@ -19,6 +20,13 @@
 // scale: `netgen build --root` of labs of N namespaces (each with a veth to
 // a host bridge and one to the next namespace) into an empty tmpfs root:
 // wall time and the peak RSS the kernel reports for the process.
+//
+// features: `netgen build --root` of the namespace lab (N namespaces on
+// one host bridge, as in the bring-up figure) as it is and with each
+// feature of docs/performance.md added (a service per namespace, netem on
+// every namespace's eth0, the namespaces wired in pairs, the lab spread over
+// two machines and built for one), fresh into an empty tmpfs root, the labs
+// in turns: the cost of each feature against the plain lab.
 //
 // Every run is a new process, timed from fork to exit, as a pipeline or a
 // user would run it. Nothing is asserted: the tables say whether the
@@ -46,7 +54,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: figures netplan|scale -netgen BIN [options]")
+		fmt.Fprintln(os.Stderr, "usage: figures netplan|scale|features -netgen BIN [options]")
 		os.Exit(2)
 	}
 	var err error
@@ -55,8 +63,10 @@ func main() {
 		err = netplan(os.Args[2:])
 	case "scale":
 		err = scale(os.Args[2:])
+	case "features":
+		err = features(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown figure %q: netplan or scale", os.Args[1])
+		err = fmt.Errorf("unknown figure %q: netplan, scale or features", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "figures:", err)
@@ -424,5 +434,84 @@ func scale(args []string) error {
 		fmt.Printf("\nTargets: %d → %d namespaces takes %.2f× the time, ≤ %.2f× allowed (2.2× per doubling): %s; peak RSS at %d: %d MB, < 300 MB: %s\n",
 			a.n, b.n, r, allowed, metOrNot(r <= allowed), b.n, peak(b.fresh)/1024, metOrNot(peak(b.fresh) < 300*1024))
 	}
+	return nil
+}
+
+func features(args []string) error {
+	fl := flag.NewFlagSet("features", flag.ExitOnError)
+	netgen := fl.String("netgen", "", "netgen binary to time")
+	n := fl.Int("namespaces", 200, "namespaces of the lab")
+	rounds := fl.Int("rounds", 11, "runs of each lab")
+	dir := fl.String("dir", "/dev/shm/netgen-bench-features", "work directory, on tmpfs (removed first)")
+	fl.Parse(args)
+	if *netgen == "" {
+		return errors.New("-netgen BIN is required")
+	}
+	work, err := workDir(*dir)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	type lab struct {
+		name, path, root string
+		args             []string
+		files            int
+		fresh, again     []run
+	}
+	base := labgen.Spec{Namespaces: *n}
+	specs := []struct {
+		name string
+		spec labgen.Spec
+		args []string
+	}{
+		{"plain", base, nil},
+		{"services (one per namespace)", labgen.Spec{Namespaces: *n, Services: true}, nil},
+		{"impairment (netem on every eth0)", labgen.Spec{Namespaces: *n, Netem: true}, nil},
+		{"wires (namespaces in pairs)", labgen.Spec{Namespaces: *n, Wires: true}, nil},
+		{"two machines (built for m1)", labgen.Spec{Namespaces: *n, Machines: 2}, []string{"--machine", "m1"}},
+	}
+	var labs []*lab
+	for i, sp := range specs {
+		l := &lab{name: sp.name, path: filepath.Join(work, fmt.Sprintf("lab%d.yml", i)), root: filepath.Join(work, fmt.Sprintf("root%d", i)), args: sp.args}
+		var b bytes.Buffer
+		if err := sp.spec.Write(&b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(l.path, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+		labs = append(labs, l)
+	}
+	for r := -1; r < *rounds; r++ {
+		for k := range labs {
+			l := labs[(k+max(r, 0))%len(labs)]
+			if err := fresh(l.root); err != nil {
+				return err
+			}
+			args := append([]string{"build", l.path, "--root", l.root}, l.args...)
+			f, err := timed(*netgen, args...)
+			if err != nil {
+				return err
+			}
+			a, err := timed(*netgen, args...)
+			if err != nil {
+				return err
+			}
+			if r < 0 {
+				l.files = countFiles(filepath.Join(l.root, "etc"))
+				continue
+			}
+			l.fresh, l.again = append(l.fresh, f), append(l.again, a)
+		}
+	}
+	tbl := &stats.Table{Header: []string{"lab, " + strconv.Itoa(*n) + " namespaces", "files", "build (fresh)", "range (ms)", "× plain (median of ratios)", "build (unchanged)"}}
+	for _, l := range labs {
+		tbl.Add(l.name, l.files, stats.Ms(stats.Median(ms(l.fresh))), stats.Range(ms(l.fresh), "%.1f"),
+			fmt.Sprintf("%.2f", stats.Median(stats.Ratios(ms(l.fresh), ms(labs[0].fresh)))), stats.Ms(stats.Median(ms(l.again))))
+	}
+	fmt.Printf("Features: `netgen build LAB --root ROOT` of %d namespaces on one host bridge, plain and with each feature\n", *n)
+	fmt.Printf("%s; %s; output on tmpfs, emptied before each fresh build; %d runs of each lab, labs in turns; medians\n\n",
+		stats.Machine(), firstLine(timedVersion(*netgen)), *rounds)
+	tbl.Write(os.Stdout)
 	return nil
 }

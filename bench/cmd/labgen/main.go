@@ -30,6 +30,10 @@ func main() {
 	flag.IntVar(&s.Uplinks, "uplinks", 0, "uplinks (existing NICs eth0, eth1, ...) carrying the VLANs")
 	flag.IntVar(&s.VLANs, "vlans", 0, "VLAN sub-interfaces, round robin over the uplinks")
 	flag.IntVar(&s.VLANBridges, "vlan-bridges", 0, "host bridges taking the VLANs as ports, one address each")
+	flag.BoolVar(&s.Services, "services", false, "a service (sleep infinity) in every namespace")
+	flag.BoolVar(&s.Netem, "netem", false, "netem (1 ms delay) on every namespace's eth0")
+	flag.BoolVar(&s.Wires, "wires", false, "every two namespaces joined by a wire in namespace \"wire\"")
+	flag.IntVar(&s.Machines, "machines", 0, "spread the lab over this many machines (a stretched bridge)")
 	format := flag.String("format", "netgen", "netgen, netplan, ip-batch, ip-commands or ip-teardown")
 	flag.Parse()
 	if flag.NArg() > 0 {
