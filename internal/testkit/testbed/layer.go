@@ -36,7 +36,7 @@ umount "$root/proc"
 // With returns the image with pkgs installed on top, for the few tests that
 // need more than every test should copy (python3 and openssh-server for
 // Ansible over SSH: 45 MB more in every copy). It is cached beside the
-// image in layer-KEY (built once, about 10 s: apt in a chroot of a copy,
+// image in layer-KEY (built once, 15 s here: apt in a chroot of a copy,
 // from the host's mirror) and keyed by the image's key, the packages and
 // the script, so the base image and its cache key stay as they are: a
 // change of the base package list would make every test of every branch
