@@ -396,7 +396,7 @@ func validateMachines(lab *Lab, diags *diag.List) *Index {
 				uses[m] = map[tunnelKey]tunnelUse{}
 			}
 			key := tunnelKey{vni, port}
-			this := tunnelUse{label, k.VNI.Set, p}
+			this := tunnelUse{label, k.VNI.Set || k.Port.Set, p}
 			other, dup := uses[m][key]
 			if !dup {
 				uses[m][key] = this
