@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,8 +20,7 @@ import (
 // check mode with a changed lab reports changes and writes nothing, the
 // real run converges, and netgen_state=absent removes every part.
 func TestAnsibleRole(t *testing.T) {
-	playbook, err := exec.LookPath("ansible-playbook")
-	if err != nil {
+	if _, err := exec.LookPath("ansible-playbook"); err != nil {
 		t.Skip("!!! ansible-playbook is missing (setup.sh installs Debian's ansible): the role is NOT tested")
 	}
 	dir := t.TempDir()
@@ -41,27 +41,10 @@ func TestAnsibleRole(t *testing.T) {
 	}
 	fmt.Fprintf(&inv, "[lab:vars]\nansible_python_interpreter=/usr/bin/python3\nnetgen_bin=%s\nnetgen_lab=%s\n", bin, lab)
 	must(t, os.WriteFile(filepath.Join(dir, "inventory.ini"), []byte(inv.String()), 0o644))
-	role, _ := filepath.Abs("../ansible/roles")
 	must(t, os.WriteFile(filepath.Join(dir, "play.yml"), []byte("- hosts: lab\n  gather_facts: false\n  roles: [netgen]\n"), 0o644))
 	run := func(args ...string) map[string]int {
 		t.Helper()
-		cmd := exec.Command(playbook, append([]string{"-i", "inventory.ini", "play.yml"}, args...)...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "ANSIBLE_ROLES_PATH="+role, "ANSIBLE_NOCOLOR=1", "ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, ".ansible"),
-			"ANSIBLE_REMOTE_TEMP="+filepath.Join(dir, ".ansible-remote"))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("ansible-playbook %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		changed := map[string]int{}
-		for _, m := range regexp.MustCompile(`(?m)^(m\d)\s+: ok=\d+\s+changed=(\d+)`).FindAllStringSubmatch(string(out), -1) {
-			changed[m[1]], _ = strconv.Atoi(m[2])
-		}
-		if len(changed) != 3 {
-			t.Fatalf("no recap for every host:\n%s", out)
-		}
-		t.Logf("ansible-playbook %s: changed %v", strings.Join(args, " "), changed)
-		return changed
+		return playbook(t, dir, "play.yml", nil, []string{"m1", "m2", "m3"}, args...)
 	}
 	tree := func() string {
 		var b strings.Builder
@@ -133,4 +116,51 @@ func TestAnsibleRole(t *testing.T) {
 	if left := tree(); left != "" {
 		t.Errorf("left after netgen_state=absent:\n%s", left)
 	}
+}
+
+// playbook runs Debian's ansible-playbook with this repository's roles on
+// play and inventory.ini in dir, its command line after wrap (`ip netns
+// exec NS` puts the controller on the machines' underlay), and returns
+// each host's changed count from the recap. A run that fails, or a recap
+// that misses a host, fails the test.
+func playbook(t *testing.T, dir, play string, wrap, hosts []string, args ...string) map[string]int {
+	t.Helper()
+	roles, _ := filepath.Abs("../ansible/roles")
+	argv := append(append(slices.Clone(wrap), "ansible-playbook", "-i", "inventory.ini", play), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	// Nothing of the run lands in this machine's ~/.ansible or ~/.ssh.
+	cmd.Env = append(os.Environ(), "ANSIBLE_ROLES_PATH="+roles, "ANSIBLE_NOCOLOR=1", "ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, ".ansible"),
+		"ANSIBLE_REMOTE_TEMP="+filepath.Join(dir, ".ansible-remote"), "ANSIBLE_SSH_CONTROL_PATH_DIR="+filepath.Join(dir, ".ansible-cp"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ansible-playbook %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	changed := map[string]int{}
+	for _, m := range regexp.MustCompile(`(?m)^(\S+)\s+: ok=\d+\s+changed=(\d+)`).FindAllStringSubmatch(string(out), -1) {
+		changed[m[1]], _ = strconv.Atoi(m[2])
+	}
+	for _, h := range hosts {
+		if _, ok := changed[h]; !ok {
+			t.Fatalf("ansible-playbook %s: no recap for %s:\n%s", strings.Join(args, " "), h, out)
+		}
+	}
+	t.Logf("ansible-playbook %s: changed %v", strings.Join(args, " "), changed)
+	return changed
+}
+
+// readmePlaybook is the playbook the README shows for the role: the
+// YAML block that starts with its ansible-playbook command line.
+func readmePlaybook(t *testing.T) string {
+	t.Helper()
+	readme := mustRead(t, "../README.md")
+	i := strings.Index(readme, "# ansible-playbook -i inventory.ini site.yml")
+	if i < 0 {
+		t.Fatal("README.md shows no playbook for the role (a YAML block starting `# ansible-playbook -i inventory.ini site.yml`)")
+	}
+	end := strings.Index(readme[i:], "```")
+	if end < 0 {
+		t.Fatal("README.md: the playbook's block does not end")
+	}
+	return readme[i : i+end]
 }

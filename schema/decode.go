@@ -262,10 +262,10 @@ var (
 	labKeys       = keys([]string{"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks", "machines", "wires", "dns", "bonds", "dummies", "vrfs", "pools"})
 	namespaceKeys = keys([]string{"loopback", "sysctl", "machine", "services", "dns"})
 	bridgeKeys    = keys([]string{"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
-		"vlan-filtering", "default-pvid", "group-forward-mask", "machine", "machines", "pool"}, linkKeys, l3Keys)
+		"vlan-filtering", "default-pvid", "group-forward-mask", "machine", "machines", "pool", "vni", "vxlan-port"}, linkKeys, l3Keys)
 	routeKeys    = keys([]string{"to", "via", "metric"})
 	portVLANKeys = keys([]string{"access", "native", "trunk"})
-	vethMapKeys  = keys([]string{"ends", "mtu", "netem", "pool"})
+	vethMapKeys  = keys([]string{"ends", "mtu", "netem", "pool", "vni", "vxlan-port"})
 	endKeys      = keys([]string{"name", "external", "netem"}, l3Keys, portKeys, linkKeys)
 	vlanKeys     = keys([]string{"parent", "id", "name", "netem", "pool"}, l3Keys, portKeys, linkKeys)
 	tapKeys      = keys([]string{"name", "user", "group", "multi-queue", "netem"}, l3Keys, portKeys, linkKeys)
@@ -686,6 +686,10 @@ func (d *decoder) bridge(e entry) *Bridge {
 			b.GroupForwardMask = d.number(v, "group-forward-mask", true)
 		case "pool":
 			b.Pool = d.str(v, "pool")
+		case "vni":
+			b.VXLAN.VNI = d.int(v, "vni")
+		case "vxlan-port":
+			b.VXLAN.Port = d.int(v, "vxlan-port")
 		default:
 			return d.linkField(key, v, &b.Link) || d.l3Field(key, v, &b.L3)
 		}
@@ -932,6 +936,10 @@ func (d *decoder) veth(n *yaml.Node) *Veth {
 				v.Netem = d.netem(e)
 			case "pool":
 				v.Pool = d.str(e, "pool")
+			case "vni":
+				v.VXLAN.VNI = d.int(e, "vni")
+			case "vxlan-port":
+				v.VXLAN.Port = d.int(e, "vxlan-port")
 			default:
 				return false
 			}

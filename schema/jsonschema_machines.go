@@ -1,8 +1,8 @@
 package schema
 
 // The schema of several machines (branch machines: decoder list
-// machineKeys, machine in namespaceKeys, machine and machines in
-// bridgeKeys).
+// machineKeys, machine in namespaceKeys, machine, machines, vni
+// and vxlan-port in bridgeKeys, vni and vxlan-port in vethMapKeys).
 func init() {
 	machineS := ref("machine-name")
 	addFeature(feature{
@@ -20,6 +20,16 @@ func init() {
 					Doc: "the machine a root-namespace bridge is on; with machines, a root-namespace bridge says machine or machines"},
 				"machines": {Schema: obj{"type": "array", "minItems": 1, "uniqueItems": true, "items": machineS},
 					Doc: "the machines a root-namespace bridge is stretched over (VXLAN between their underlay addresses)"},
+				"vni": {Schema: integer(1, MaxVNI),
+					Doc: "with machines: the VNI of a stretched bridge's VXLAN (1-16777215); default: derived from the lab's and the bridge's names"},
+				"vxlan-port": {Schema: integer(1, 65535), Default: VXLANPort,
+					Doc: "with machines: the UDP port of a stretched bridge's VXLAN (1-65535)"},
+			},
+			"veth": {
+				"vni": {Schema: integer(1, MaxVNI),
+					Doc: "with machines: the VNI of a cable between two machines (1-16777215); default: derived from the lab's name and the cable's ends"},
+				"vxlan-port": {Schema: integer(1, 65535), Default: VXLANPort,
+					Doc: "with machines: the UDP port of a cable between two machines (1-65535)"},
 			},
 		},
 		defs: map[string]obj{

@@ -184,6 +184,42 @@ func VNI(lab, object string) int {
 	return int(h.Sum32()%(1<<24-2)) + 1
 }
 
+// MaxVNI is the largest VNI (24 bits).
+const MaxVNI = 1<<24 - 1
+
+// tunnelID is the VNI and UDP port of a cable or a stretched bridge: those
+// the lab gives, or the derived VNI and VXLANPort.
+func tunnelID(lab, object string, k VXLANKeys) (vni, port int) {
+	vni, port = VNI(lab, object), VXLANPort
+	if k.VNI.Set {
+		vni = k.VNI.Value
+	}
+	if k.Port.Set {
+		port = k.Port.Value
+	}
+	return vni, port
+}
+
+// each calls f with each key that is given.
+func (k VXLANKeys) each(f func(key string, i Int)) {
+	if k.VNI.Set {
+		f("vni", k.VNI)
+	}
+	if k.Port.Set {
+		f("vxlan-port", k.Port)
+	}
+}
+
+// checkVXLANKeys checks the range of a given VNI and UDP port.
+func (v *validator) checkVXLANKeys(k VXLANKeys) {
+	if k.VNI.Set && (k.VNI.Value < 1 || k.VNI.Value > MaxVNI) {
+		v.errorf(k.VNI.Pos, "vni %d is out of range (1-%d)", k.VNI.Value, MaxVNI)
+	}
+	if k.Port.Set && (k.Port.Value < 1 || k.Port.Value > 65535) {
+		v.errorf(k.Port.Pos, "vxlan-port %d is out of range (1-65535)", k.Port.Value)
+	}
+}
+
 func cableObject(a, b Ref) string {
 	s := []string{a.String(), b.String()}
 	sort.Strings(s)
@@ -338,13 +374,58 @@ func validateMachines(lab *Lab, diags *diag.List) *Index {
 			v.errorf(p.Bridge.Pos, "%s is on machine %q, bridge %q is not", what, m, p.Bridge.Value).Hint = fmt.Sprintf("a bridge port is on the bridge's machine: add %q to the bridge's `machines`", m)
 		}
 	}
-	vnis := map[int]string{}
-	vni := func(obj string, p Pos, label string) {
-		n := VNI(lab.Name.Value, obj)
-		if other, dup := vnis[n]; dup {
-			v.errorf(p, "%s gets VNI %d, as %s does", label, n, other).Hint = "a hash collision of the two names: rename one of them"
+	// A machine's VXLAN devices share one UDP socket per port in its root
+	// namespace (the kernel keeps a VXLAN's socket where the device was
+	// made), which hands each packet to the device of its VNI: on one
+	// machine, no two tunnels may have the same VNI and port.
+	type tunnelKey struct{ vni, port int }
+	type tunnelUse struct {
+		label string
+		given bool
+		pos   Pos
+	}
+	uses := map[string]map[tunnelKey]tunnelUse{}
+	reported := map[[2]string]bool{}
+	tunnel := func(obj string, k VXLANKeys, p Pos, label string, on []string) {
+		vni, port := tunnelID(lab.Name.Value, obj, k)
+		if k.VNI.Set {
+			p = k.VNI.Pos
 		}
-		vnis[n] = label
+		for _, m := range on {
+			if uses[m] == nil {
+				uses[m] = map[tunnelKey]tunnelUse{}
+			}
+			key := tunnelKey{vni, port}
+			this := tunnelUse{label, k.VNI.Set || k.Port.Set, p}
+			other, dup := uses[m][key]
+			if !dup {
+				uses[m][key] = this
+				continue
+			}
+			if reported[[2]string{other.label, label}] {
+				continue
+			}
+			reported[[2]string{other.label, label}] = true
+			// Reported at the later of the two in the file.
+			if other.pos.Line > p.Line || other.pos.Line == p.Line && other.pos.Col > p.Col {
+				this, other = other, this
+			}
+			dg := v.errorf(this.pos, "%s has VNI %d on UDP port %d, as %s does on machine %q", this.label, vni, port, other.label, m)
+			if this.given || other.given {
+				dg.Hint = "a machine tells its VXLAN tunnels apart by VNI and port: give another `vni` (or `vxlan-port`)"
+			} else {
+				dg.Hint = "a hash collision of the two names: rename one of them, or give one a `vni`"
+			}
+		}
+	}
+	notTunnel := func(k VXLANKeys, why, hint string) {
+		k.each(func(key string, i Int) { v.errorf(i.Pos, "`%s`: %s", key, why).Hint = hint })
+	}
+	for _, veth := range lab.Veths {
+		v.checkVXLANKeys(veth.VXLAN)
+	}
+	for _, b := range lab.Bridges {
+		v.checkVXLANKeys(b.VXLAN)
 	}
 	for _, veth := range lab.Veths {
 		var ms [2]string
@@ -356,7 +437,11 @@ func validateMachines(lab *Lab, diags *diag.List) *Index {
 			_, local := ml.on(e.Name)
 			bridgeOnMachine(&e.Port, local.NS, ms[i], e.Name.String())
 		}
-		if ms[0] == "" || ms[1] == "" || ms[0] == ms[1] {
+		if ms[0] == "" || ms[1] == "" {
+			continue
+		}
+		if ms[0] == ms[1] {
+			notTunnel(veth.VXLAN, fmt.Sprintf("both ends of this cable are on machine %q: it is a veth, not a VXLAN tunnel", ms[0]), "`vni` and `vxlan-port` are for a cable between two machines")
 			continue
 		}
 		max := ml.maxMTU(ms[:])
@@ -371,11 +456,18 @@ func validateMachines(lab *Lab, diags *diag.List) *Index {
 		if veth.MTU.Set && veth.MTU.Value > max {
 			v.errorf(veth.MTU.Pos, "this cable runs between machines %q and %q: MTU %d is larger than the underlay carries (%d)", ms[0], ms[1], veth.MTU.Value, max).Hint = "VXLAN adds 50 bytes (70 over IPv6) to every frame; lower mtu or raise underlay-mtu"
 		}
-		vni(cableObject(veth.Ends[0].Name, veth.Ends[1].Name), veth.Pos, fmt.Sprintf("the cable %s—%s", veth.Ends[0].Name, veth.Ends[1].Name))
+		tunnel(cableObject(veth.Ends[0].Name, veth.Ends[1].Name), veth.VXLAN, veth.Pos, fmt.Sprintf("the cable %s—%s", veth.Ends[0].Name, veth.Ends[1].Name), ms[:])
 	}
 	for _, b := range lab.Bridges {
+		if b.NS() != "" || len(b.Machines) < 2 {
+			notTunnel(b.VXLAN, fmt.Sprintf("bridge %q is on one machine: it has no VXLAN port", b.Name.Value), "`vni` and `vxlan-port` are for a bridge stretched over machines (`machines: [M1, M2]`)")
+		}
 		if b.NS() == "" && len(b.Machines) > 1 {
-			vni("bridge\x00"+b.Name.Value, b.Name.Pos, fmt.Sprintf("bridge %q", b.Name.Value))
+			var on []string
+			for _, m := range b.Machines {
+				on = append(on, m.Value)
+			}
+			tunnel("bridge\x00"+b.Name.Value, b.VXLAN, b.Name.Pos, fmt.Sprintf("bridge %q", b.Name.Value), on)
 			name := StretchName(b.Name.Value)
 			for _, m := range b.Machines {
 				if i, taken := v.x.Ifaces[Key{m.Value, name}]; taken {
@@ -464,6 +556,17 @@ func (v *validator) noMachineKeys() {
 			v.errorf(ns.Machine.Pos, "namespace %q is on machine %q, but the lab has no `machines`", ns.Name.Value, ns.Machine.Value).Hint = hint
 		}
 	}
+	vxlan := func(k VXLANKeys) {
+		k.each(func(key string, i Int) {
+			v.errorf(i.Pos, "`%s` is for a VXLAN tunnel between machines, but the lab has no `machines`", key).Hint = hint
+		})
+	}
+	for _, veth := range v.lab.Veths {
+		vxlan(veth.VXLAN)
+	}
+	for _, b := range v.lab.Bridges {
+		vxlan(b.VXLAN)
+	}
 	for _, b := range v.lab.Bridges {
 		switch {
 		case b.Machine.Set:
@@ -507,8 +610,8 @@ func Project(lab *Lab, m string) *Lab {
 			c.MAC = Str{Value: machineMAC(lab.Name.Value, m, b.Name.Value), Pos: b.Name.Pos, Set: true}
 		}
 		out.Bridges = append(out.Bridges, &c)
-		t := &Tunnel{Name: StretchName(b.Name.Value), VNI: VNI(lab.Name.Value, "bridge\x00"+b.Name.Value),
-			Port: VXLANPort, Local: me.Underlay.Addr, Bridge: b.Name.Value, MTU: c.MTU.Value}
+		vni, port := tunnelID(lab.Name.Value, "bridge\x00"+b.Name.Value, b.VXLAN)
+		t := &Tunnel{Name: StretchName(b.Name.Value), VNI: vni, Port: port, Local: me.Underlay.Addr, Bridge: b.Name.Value, MTU: c.MTU.Value}
 		for _, o := range on {
 			if o != m {
 				t.Remotes = append(t.Remotes, ml.machines[o].Underlay.Addr)
@@ -547,8 +650,9 @@ func Project(lab *Lab, m string) *Lab {
 				e.MAC = Str{Value: machineMAC(lab.Name.Value, m, e.Name.If), Pos: e.Pos, Set: true}
 			}
 			c.Ends = [2]*End{e, nil}
-			c.Tunnel = &Tunnel{NS: e.Name.NS, Name: e.Name.If, VNI: VNI(lab.Name.Value, cableObject(v.Ends[0].Name, v.Ends[1].Name)),
-				Port: VXLANPort, Local: me.Underlay.Addr, Remotes: []netip.Addr{ml.machines[remote].Underlay.Addr}}
+			vni, port := tunnelID(lab.Name.Value, cableObject(v.Ends[0].Name, v.Ends[1].Name), v.VXLAN)
+			c.Tunnel = &Tunnel{NS: e.Name.NS, Name: e.Name.If, VNI: vni, Port: port, Local: me.Underlay.Addr,
+				Remotes: []netip.Addr{ml.machines[remote].Underlay.Addr}}
 			out.Veths = append(out.Veths, &c)
 		}
 	}

@@ -213,6 +213,9 @@ type Veth struct {
 	// Tunnel is set by Project on a veth whose other end is on another
 	// machine: Ends[0] is this machine's end, Ends[1] is nil.
 	Tunnel *Tunnel
+	// VXLAN is a cable between machines' given VNI and UDP port (map
+	// form).
+	VXLAN VXLANKeys
 	// Netem is the entry-level impairment, for both ends unless an end
 	// sets its own.
 	Netem *Netem
@@ -292,8 +295,17 @@ type Bridge struct {
 	Machine     Str
 	Machines    []Str
 	MachinesPos Pos
+	// VXLAN is a stretched bridge's given VNI and UDP port.
+	VXLAN VXLANKeys
 	// Pool gives every segment the bridge switches a subnet (`pool:`).
 	Pool Str
+}
+
+// VXLANKeys are the `vni` and `vxlan-port` a lab may give a cable between
+// machines or a stretched bridge instead of the derived ones.
+type VXLANKeys struct {
+	VNI  Int
+	Port Int
 }
 
 // NS returns the bridge's namespace, "" for the host.

@@ -300,20 +300,11 @@ func buildImage(t testing.TB, img *Image) error {
 	}
 	t.Logf("testbed: building Debian %s boot image %s from the host's mirror (one time, about 1.5 min)", suite, img.Key)
 
-	tmp, err := os.MkdirTemp(img.cache, "build-")
+	tmp, discard, keep, err := buildDir(img.cache, "build-")
 	if err != nil {
 		return err
 	}
-	// MkdirTemp makes it 0700; the image is meant to be readable like any cache.
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			removeBuild(tmp)
-		}
-	}()
+	defer discard()
 	debs := filepath.Join(img.cache, "debs")
 	if err := os.MkdirAll(debs, 0o755); err != nil {
 		return err
@@ -360,10 +351,29 @@ func buildImage(t testing.TB, img *Image) error {
 	if err := os.Rename(tmp, img.Dir); err != nil {
 		return err
 	}
-	ok = true
+	keep()
 	removeStaleImages(img)
 	t.Logf("testbed: boot image %s built in %v (%s)", img.Key, time.Since(start).Round(time.Second), duSize(img.Dir))
 	return nil
+}
+
+// buildDir makes a directory in the cache to build in, readable like any
+// cache (MkdirTemp makes it 0700). discard, deferred, removes it unless keep
+// was called first.
+func buildDir(cache, prefix string) (dir string, discard, keep func(), err error) {
+	dir, err = os.MkdirTemp(cache, prefix)
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err != nil {
+		return "", nil, nil, err
+	}
+	kept := false
+	return dir, func() {
+		if !kept {
+			removeBuild(dir)
+		}
+	}, func() { kept = true }, nil
 }
 
 // removeBuild deletes a build directory. debootstrap mounts /proc and /sys
