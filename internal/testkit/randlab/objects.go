@@ -350,19 +350,15 @@ func (g *gen) bridge() {
 	b.wantL3 = g.chance(0.12)
 }
 
-// bridgeMTU gives some bridges an MTU: any when it has no port, else the
-// smallest of its ports' (unless "bridge-mtu" is wild). In the VLAN
+// bridgeMTU gives some bridges an MTU, whatever their ports' (netgen keeps
+// it: the kernel would move it to the smallest port's). In the VLAN
 // population bridges keep the kernel's: see mtuChoice.
 func (g *gen) bridgeMTU(b *iface) {
 	if g.opt.Population == VLANs || !g.chance(0.3) {
 		return
 	}
-	m := g.mtuChoice(b)
-	if len(b.ports) > 0 && !g.opt.Wild["bridge-mtu"] {
-		m = b.kernelMTU()
-	}
-	b.mtu = m
-	b.set("mtu", g.int(m))
+	b.mtu = g.mtuChoice(b)
+	b.set("mtu", g.int(b.mtu))
 }
 
 // bridgesFor are the bridges i may join: in its namespace, and not already

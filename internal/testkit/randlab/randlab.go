@@ -89,8 +89,6 @@ var Wild = map[string]string{
 		"(\"Bumping the requested MTU\") or warns \"Failed to set IPv6LL address generation mode\"; now refused by the validator, " +
 		"so a lab with it is counted as rejected (the switch exercises that error)",
 	"v6-low-mtu": "IPv6 (addresses, routes, net.ipv6.conf sysctls) on an interface whose MTU is below 1280, where the kernel has no IPv6: the unit fails (needs low-mtu; e2e/testdata/randlab-found/008)",
-	"bridge-mtu": "a bridge `mtu` its ports do not all have: the MTU is only given at creation, which the kernel treats as its own choice " +
-		"and replaces with the smallest port MTU as soon as a port joins (e2e/testdata/randlab-found/003)",
 	"local-gateway": "an IPv6 gateway or route `via` that is an address of another interface of the same namespace: the kernel refuses the route " +
 		"(\"Gateway can not be a local address\") and the unit fails (e2e/testdata/randlab-found/005)",
 	"tap-max-mtu": "a tap `mtu` above 65521, the largest a tap takes (the format allows 65535): the unit fails (\"mtu greater than device maximum\"), " +
