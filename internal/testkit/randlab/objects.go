@@ -114,10 +114,7 @@ func (g *gen) mtuChoice(i *iface) int {
 		return pick(g, []int{1500, 9000})
 	}
 	m := pick(g, []int{1280, 1400, 1500, 1500, 4000, 9000, 65535})
-	if g.opt.Wild["low-mtu"] {
-		m = pick(g, []int{68, 576, 1280, 1400, 1500, 1500, 4000, 9000, 65535})
-	}
-	if m > 65521 && i.kind == "tap" && !g.opt.Wild["tap-max-mtu"] {
+	if m > 65521 && i.kind == "tap" { // the largest a tap takes: the validator refuses more
 		m = 65521
 	}
 	return m
@@ -309,7 +306,7 @@ func (g *gen) bridge() {
 	}
 	if g.chance(0.2) {
 		prio := pick(g, []int{0, 1, 4096, 32768, 61440, 65535})
-		if prio == 0 && b.ns == "" && !g.opt.Wild["bridge-priority-0"] {
+		if prio == 0 && b.ns == "" { // networkd 252 never sends 0: the validator refuses it
 			prio = 1
 		}
 		b.set("priority", g.int(prio))
@@ -594,8 +591,8 @@ func (g *gen) vlan() {
 			limit = labMTU(p)
 		}
 		var ok []int
-		for _, m := range []int{576, 1280, 1400, 1500, 9000} {
-			if m <= limit && (m >= 1280 || g.opt.Wild["low-mtu"]) {
+		for _, m := range []int{1280, 1400, 1500, 9000} {
+			if m <= limit {
 				ok = append(ok, m)
 			}
 		}
