@@ -558,7 +558,9 @@ func (g *gen) vlan() {
 		p.vids = map[int]bool{}
 	}
 	id := g.vid()
-	for p.vids[id] {
+	// Not a filtering bridge's default PVID: the bridge itself is its
+	// interface there, and the validator refuses a sub-interface.
+	for p.vids[id] || (p.kind == "bridge" && p.filtering && p.pvid != 0 && id == p.pvid) {
 		id = 1 + g.r.IntN(4094)
 	}
 	p.vids[id] = true
