@@ -9,7 +9,6 @@ package generator
 
 import (
 	"net/netip"
-	"slices"
 	"sort"
 	"strings"
 
@@ -586,10 +585,10 @@ func (b *BridgeOpts) KernelDefaultPVID() (pvid int, ok bool) {
 
 // SelfPVID is the VLAN the bridge device itself must be given as PVID,
 // untagged, explicitly (NoKernelPVID), as the kernel gives it otherwise;
-// 0 when the kernel gives it, or when a VLAN sub-interface of the bridge
-// has that id (the bridge then carries it tagged, as its SVIs' VLANs).
+// 0 when the kernel gives it. No VLAN sub-interface of the bridge has that
+// id: the validator refuses one (schema: sviOnPVID).
 func (b *BridgeOpts) SelfPVID() int {
-	if b.NoKernelPVID && !slices.Contains(b.SelfVLANs, b.pvid()) {
+	if b.NoKernelPVID {
 		return b.pvid()
 	}
 	return 0

@@ -629,6 +629,7 @@ func (v *validator) vlans() {
 		if parent.External() {
 			v.errorf(vl.Parent.Pos, "parent %s is external (another program configures it)", vl.Parent.String())
 		}
+		v.sviOnPVID(vl, parent)
 		v.link(vl.Link)
 		if vl.MTU.Set {
 			if pm := v.parentMTU(parent); pm > 0 && vl.MTU.Value > pm {
@@ -648,6 +649,29 @@ func (v *validator) vlans() {
 			v.errorf(vl.Parent.Pos, "VLAN %s is stacked on itself through its parents", name)
 		}
 	}
+}
+
+// sviOnPVID refuses a VLAN sub-interface of a VLAN-filtering bridge in the
+// bridge's default PVID. The bridge device itself is the bridge's
+// interface in that VLAN (a member, untagged, PVID); a frame the bridge
+// hands up reaches either the bridge (untagged) or its sub-interface
+// (tagged), never both, so an SVI would take the VLAN from the bridge:
+// `bridge vlan add dev BR vid 1 self` makes the bridge's VLAN 1 tagged and
+// no longer its PVID, and what the bridge itself sends untagged is
+// dropped.
+func (v *validator) sviOnPVID(vl *VLAN, parent *Iface) {
+	if parent.Kind != KindBridge || !vl.ID.Set {
+		return
+	}
+	b := parent.Bridge
+	if !b.VLANFiltering.Value || b.PVID() == 0 || vl.ID.Value != b.PVID() {
+		return
+	}
+	br := parent.Key.String()
+	v.errorf(vl.ID.Pos, "VLAN %d is the default PVID of bridge %s, which the bridge itself carries untagged: "+
+		"a VLAN sub-interface would take it from the bridge", vl.ID.Value, br).Hint =
+		fmt.Sprintf("the bridge is its own interface in VLAN %d: give %s the addresses instead, "+
+			"or set its default-pvid to another VLAN (or none) to keep this one", vl.ID.Value, br)
 }
 
 // onBridge reports whether the interface is bridge br (of its namespace) or

@@ -153,9 +153,9 @@ func (g *gen) addresses() {
 }
 
 // neighbours are the addresses a route of m may go via: the segment's
-// other hosts of that family in other namespaces (the kernel refuses a
-// gateway that is a local address, unless "local-gateway" is wild) and
-// the segment's spare address.
+// other hosts of that family in other namespaces (a gateway that is an
+// address of its own namespace is no other host: the validator refuses it,
+// the kernel too for IPv6) and the segment's spare address.
 func (g *gen) neighbours(m *l3, seg []*l3, v6 bool) []netip.Addr {
 	s := m.v4
 	if v6 {
@@ -166,7 +166,7 @@ func (g *gen) neighbours(m *l3, seg []*l3, v6 bool) []netip.Addr {
 	}
 	var out []netip.Addr
 	for _, o := range seg {
-		if o.i.ns == m.i.ns && !g.opt.Wild["local-gateway"] {
+		if o.i.ns == m.i.ns {
 			continue
 		}
 		for _, a := range o.addrs {
@@ -189,7 +189,7 @@ func (g *gen) claim(ns string, to netip.Prefix, metric int) bool {
 		metric = 1024 // the kernel's default for IPv6 routes
 	}
 	key := fmt.Sprintf("%s|%s|%d", ns, to, metric)
-	if g.routes[key] && !(to.Bits() == 0 && g.opt.Wild["dup-default"]) {
+	if g.routes[key] {
 		return false
 	}
 	g.routes[key] = true

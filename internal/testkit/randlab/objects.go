@@ -114,10 +114,7 @@ func (g *gen) mtuChoice(i *iface) int {
 		return pick(g, []int{1500, 9000})
 	}
 	m := pick(g, []int{1280, 1400, 1500, 1500, 4000, 9000, 65535})
-	if g.opt.Wild["low-mtu"] {
-		m = pick(g, []int{68, 576, 1280, 1400, 1500, 1500, 4000, 9000, 65535})
-	}
-	if m > 65521 && i.kind == "tap" && !g.opt.Wild["tap-max-mtu"] {
+	if m > 65521 && i.kind == "tap" { // the largest a tap takes: the validator refuses more
 		m = 65521
 	}
 	return m
@@ -309,7 +306,7 @@ func (g *gen) bridge() {
 	}
 	if g.chance(0.2) {
 		prio := pick(g, []int{0, 1, 4096, 32768, 61440, 65535})
-		if prio == 0 && b.ns == "" && !g.opt.Wild["bridge-priority-0"] {
+		if prio == 0 && b.ns == "" { // networkd 252 never sends 0: the validator refuses it
 			prio = 1
 		}
 		b.set("priority", g.int(prio))
@@ -350,19 +347,15 @@ func (g *gen) bridge() {
 	b.wantL3 = g.chance(0.12)
 }
 
-// bridgeMTU gives some bridges an MTU: any when it has no port, else the
-// smallest of its ports' (unless "bridge-mtu" is wild). In the VLAN
+// bridgeMTU gives some bridges an MTU, whatever their ports' (netgen keeps
+// it: the kernel would move it to the smallest port's). In the VLAN
 // population bridges keep the kernel's: see mtuChoice.
 func (g *gen) bridgeMTU(b *iface) {
 	if g.opt.Population == VLANs || !g.chance(0.3) {
 		return
 	}
-	m := g.mtuChoice(b)
-	if len(b.ports) > 0 && !g.opt.Wild["bridge-mtu"] {
-		m = b.kernelMTU()
-	}
-	b.mtu = m
-	b.set("mtu", g.int(m))
+	b.mtu = g.mtuChoice(b)
+	b.set("mtu", g.int(b.mtu))
 }
 
 // bridgesFor are the bridges i may join: in its namespace, and not already
@@ -565,7 +558,9 @@ func (g *gen) vlan() {
 		p.vids = map[int]bool{}
 	}
 	id := g.vid()
-	for p.vids[id] {
+	// Not a filtering bridge's default PVID: the bridge itself is its
+	// interface there, and the validator refuses a sub-interface.
+	for p.vids[id] || (p.kind == "bridge" && p.filtering && p.pvid != 0 && id == p.pvid) {
 		id = 1 + g.r.IntN(4094)
 	}
 	p.vids[id] = true
@@ -598,8 +593,8 @@ func (g *gen) vlan() {
 			limit = labMTU(p)
 		}
 		var ok []int
-		for _, m := range []int{576, 1280, 1400, 1500, 9000} {
-			if m <= limit && (m >= 1280 || g.opt.Wild["low-mtu"]) {
+		for _, m := range []int{1280, 1400, 1500, 9000} {
+			if m <= limit {
 				ok = append(ok, m)
 			}
 		}

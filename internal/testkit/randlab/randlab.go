@@ -81,24 +81,8 @@ type Options struct {
 // the default runs (e2e/testdata/randlab-found/ holds a minimal lab for
 // each). A construct leaves this list when its bug is fixed, at the root:
 // the validator refuses it with a positioned error, or netgen makes it work.
-var Wild = map[string]string{
-	"dup-default": "two default routes of one family and metric in one namespace: the second `ip route add` fails (File exists) " +
-		"and the unit with it (e2e/testdata/randlab-found/007)",
-	"low-mtu": "an MTU below 1280 (68, 576): the kernel removes IPv6 from the link, so a unit's `link set dev X addrgenmode none` " +
-		"(bridge ports, bridges, external ends) fails with EAFNOSUPPORT, and networkd raises a host link's MTU to 1280 " +
-		"(\"Bumping the requested MTU\") or warns \"Failed to set IPv6LL address generation mode\"; now refused by the validator, " +
-		"so a lab with it is counted as rejected (the switch exercises that error)",
-	"v6-low-mtu": "IPv6 (addresses, routes, net.ipv6.conf sysctls) on an interface whose MTU is below 1280, where the kernel has no IPv6: the unit fails (needs low-mtu; e2e/testdata/randlab-found/008)",
-	"bridge-mtu": "a bridge `mtu` its ports do not all have: the MTU is only given at creation, which the kernel treats as its own choice " +
-		"and replaces with the smallest port MTU as soon as a port joins (e2e/testdata/randlab-found/003)",
-	"local-gateway": "an IPv6 gateway or route `via` that is an address of another interface of the same namespace: the kernel refuses the route " +
-		"(\"Gateway can not be a local address\") and the unit fails (e2e/testdata/randlab-found/005)",
-	"tap-max-mtu": "a tap `mtu` above 65521, the largest a tap takes (the format allows 65535): the unit fails (\"mtu greater than device maximum\"), " +
-		"networkd warns \"Reducing the requested MTU\" and the tap keeps 1500 or 65521; now refused by the validator " +
-		"(the switch exercises that error)",
-	"bridge-priority-0": "`priority: 0` on a host bridge: networkd 252 never sends a bridge priority of 0 (netdev/bridge.c: if (b->priority > 0)), " +
-		"the bridge kept 32768; now refused by the validator (the switch exercises that error)",
-}
+// Empty: every construct found so far is fixed (docs/testing.md lists them).
+var Wild = map[string]string{}
 
 // flags are the randlab command's flags for these options.
 func (o Options) flags() string {
@@ -315,4 +299,4 @@ func (i *iface) kernelMTU() int {
 
 // v6ok reports whether the interface can carry IPv6 (the kernel removes
 // IPv6 from an interface whose MTU is below 1280).
-func (g *gen) v6ok(i *iface) bool { return i.kernelMTU() >= 1280 || g.opt.Wild["v6-low-mtu"] }
+func (g *gen) v6ok(i *iface) bool { return i.kernelMTU() >= 1280 }

@@ -156,14 +156,14 @@ func TestPrefix(t *testing.T) {
 }
 
 // TestWild: every switch of randlab.Wild changes some lab, so none is a
-// name without effect (v6-low-mtu needs low-mtu with it).
+// name without effect.
 func TestWild(t *testing.T) {
+	if len(randlab.Wild) == 0 {
+		t.Skip("randlab.Wild is empty: no open random-lab finding")
+	}
 	for w := range randlab.Wild {
 		on := map[string]bool{w: true}
 		off := map[string]bool{}
-		if w == "v6-low-mtu" {
-			on["low-mtu"], off["low-mtu"] = true, true
-		}
 		changed := false
 		for i := 0; i < 6000 && !changed; i++ {
 			pop := randlab.Population(i % 2)
