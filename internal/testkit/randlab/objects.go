@@ -139,17 +139,34 @@ func (g *gen) build() {
 	for n := g.r.IntN(3); n > 0; n-- {
 		g.uplink()
 	}
+	full := g.opt.Population.fullKernel()
+	if full {
+		g.makeBonds()
+	}
 	if g.opt.Population == VLANs {
 		for n := 1 + g.r.IntN(4); n > 0; n-- {
 			g.vlan()
 		}
 	}
+	if full {
+		g.makeWires()
+		g.makeDummies()
+	}
 	for _, b := range g.bridges {
 		g.bridgeMTU(b)
 	}
+	g.pooling()
 	g.addresses()
+	if full {
+		g.makeVRFs()
+	}
+	g.masquerade()
 	for _, ns := range g.nss {
 		g.namespace(ns)
+	}
+	g.labDNS()
+	if full {
+		g.netem()
 	}
 }
 
@@ -170,9 +187,11 @@ func (g *gen) namespace(ns *namespace) {
 		t := true
 		ns.loopback = &t
 	}
-	if g.chance(0.45) {
+	if g.chance(0.45) || ns.forward4 || ns.forward6 {
 		g.sysctls(ns)
 	}
+	g.services(ns)
+	ns.dns = g.dnsMap(false)
 }
 
 // A small set of sysctls every kernel has per namespace, with values that
@@ -214,6 +233,17 @@ func (g *gen) sysctls(ns *namespace) {
 		}
 	}
 	seen := map[string]bool{}
+	// A router or a masquerading namespace forwards: the lab says so
+	// (gateway: auto needs it, masquerade turns it on anyway).
+	for _, f := range []struct {
+		on  bool
+		key string
+	}{{ns.forward4, "net.ipv4.ip_forward"}, {ns.forward6, "net.ipv6.conf.all.forwarding"}} {
+		if f.on {
+			seen[f.key] = true
+			ns.sysctls = append(ns.sysctls, field{f.key, g.sysctlValue("1")})
+		}
+	}
 	for n := 1 + g.r.IntN(4); n > 0; n-- {
 		var key, val string
 		if len(mine) > 0 && g.chance(0.4) {
@@ -387,6 +417,7 @@ func (g *gen) port(i, b *iface) {
 	i.set("bridge", g.str(b.name))
 	union(loopOf, i, b)
 	union(segOf, i, b)
+	g.portSettings(i)
 	if b.filtering && g.chance(0.85) {
 		// A VLAN or an uplink matched by MAC keeps the bridge's default
 		// VLAN unless a switch names the open bug.
@@ -423,6 +454,10 @@ func (g *gen) portVLAN(b *iface, keep bool) *yaml.Node {
 	if !keep && (len(entries) == 0 || g.chance(0.35)) {
 		g.form("port:native")
 		out = append(out, field{"native", g.int(g.vid())})
+	} else if keep && g.chance(0.2) {
+		// The default VLAN, said explicitly.
+		g.form("port:native")
+		out = append(out, field{"native", g.int(b.pvid)})
 	}
 	if len(entries) == 1 && g.chance(0.3) {
 		g.form("trunk:scalar")
@@ -560,7 +595,7 @@ func (g *gen) vlan() {
 			for p := i; p.kind == "vlan"; p = p.parent {
 				depth++
 			}
-			if !i.external && !i.byMAC && depth < 2 {
+			if !i.external && !i.byMAC && depth < 2 && i.member == nil {
 				parents = append(parents, i)
 			}
 		}

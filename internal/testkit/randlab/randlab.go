@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -47,9 +48,15 @@ const (
 	// networkd oracle runs them.
 	KernelOK Population = iota
 	// VLANs labs each use 802.1Q sub-interfaces or VLAN filtering (on any
-	// parent kind); the QEMU tier, with Debian's kernel, boots them.
+	// parent kind), and everything else the development machines' kernel
+	// lacks: bonds, dummies, VRFs, netem, wires (tc actions). The QEMU
+	// tier, with Debian's kernel, boots them.
 	VLANs
 )
+
+// fullKernel reports whether the population's kernel has everything: only
+// then are bonds, dummies, VRFs, netem and wires generated.
+func (p Population) fullKernel() bool { return p == VLANs }
 
 func (p Population) String() string {
 	if p == VLANs {
@@ -199,6 +206,13 @@ type gen struct {
 	vlans       []*iface
 	taps        []*iface
 	uplinks     []*iface
+	bonds       []*iface
+	dummies     []*iface
+	vrfs        []*vrf
+	wires       [][2]*iface
+	pools       []*pool
+	// dns is the lab-wide dns; nil for none.
+	dns *yaml.Node
 
 	macs, segs, dsts int
 	// routes holds "NS|DESTINATION|METRIC" of every route a namespace has.
@@ -216,6 +230,11 @@ type namespace struct {
 	name     string
 	loopback *bool
 	sysctls  []field
+	services []field
+	dns      *yaml.Node
+	// forward4 and forward6: the namespace must forward that family (it
+	// is the router of a `gateway: auto`, or masquerades).
+	forward4, forward6 bool
 }
 
 // iface is one interface of the lab: a veth end, tap, bridge, VLAN or uplink.
@@ -244,6 +263,20 @@ type iface struct {
 	parent *iface
 	vid    int
 	vids   map[int]bool
+	// member is the bond this interface is a member of; inVRF: it is a
+	// member of a VRF; wire: it is the end of a wire. members are a bond's.
+	member  *iface
+	members []*iface
+	inVRF   bool
+	wire    bool
+	// addrs are the explicit addresses the address pass gave; auto: the
+	// interface says `addresses: auto` (pooled: its addresses come from a
+	// pool, auto or not).
+	addrs        []netip.Prefix
+	auto, pooled bool
+	// noRoutes: the interface takes addresses but no gateway or routes (a
+	// dummy).
+	noRoutes bool
 	// loop and seg are union-find parents: loop joins everything a frame can
 	// cross (VLANs with their parents), seg the layer-2 segments that share
 	// a subnet.
@@ -254,6 +287,8 @@ type veth struct {
 	ends  [2]*iface
 	mtu   int
 	asMap bool
+	// extra are the entry's other settings (netem, pool).
+	extra []field
 }
 
 // field is one key of a YAML map and its value.
