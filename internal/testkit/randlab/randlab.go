@@ -22,10 +22,14 @@
 // # Adding a key
 //
 // One function per object kind (namespace, bridge, tap, veth, end, uplink,
-// vlan: objects.go) decides the object's settings; port, link and the
-// address pass (l3.go) add the settings several kinds share. A new key is one more branch in its object's
-// function and one more entry in FormatKeys (keys.go); the coverage test
-// fails until the generator emits it.
+// vlan: objects.go; bond, dummy, VRF, wire, netem, port settings:
+// kernelobjects.go; services and dns: services.go; pools and masquerade:
+// pools.go) decides the object's settings; port, link and the address pass
+// (l3.go) add the settings several kinds share. A new key is one more
+// branch in its object's function and one more entry in FormatKeys
+// (keys.go); the coverage test fails until the generator emits it. An
+// object the development machines' kernel lacks is generated only when
+// Population.fullKernel says the tier has it.
 package randlab
 
 import (
