@@ -29,7 +29,7 @@ var objectKeys = map[string][]string{
 		"masquerade", "netem", "port"},
 	"uplinks": {"interface", "mac", "bridge", "vlan", "mtu", "port"},
 	"bonds": {"name", "members", "mode", "lacp-rate", "xmit-hash-policy", "miimon",
-		"addresses", "gateway", "routes", "bridge", "vlan", "mtu", "mac", "port"},
+		"addresses", "gateway", "routes", "bridge", "vlan", "mtu", "mac", "port", "masquerade"},
 	"dummies": {"name", "addresses", "mtu", "mac"},
 	"vrfs":    {"name", "table", "members"},
 	"pools.*": {"ipv4", "ipv6", "prefix", "prefix6"},

@@ -263,7 +263,7 @@ func (g *gen) autoGateways(seg []*iface, p *pool) {
 func (g *gen) masquerade() {
 	for _, i := range g.ifaces {
 		switch i.kind {
-		case "veth", "bridge", "tap", "vlan":
+		case "veth", "bridge", "tap", "vlan", "bond":
 		default:
 			continue
 		}
