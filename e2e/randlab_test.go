@@ -312,15 +312,20 @@ func TestRandLabsQEMU(t *testing.T) {
 	}
 	img := testbed.EnsureImage(t)
 	bin := netgenBinary(t)
-	if path := os.Getenv("NETGEN_RANDLAB_FILE"); path != "" {
-		if _, err := os.Stat(path); err != nil && !filepath.IsAbs(path) {
-			path = filepath.Join("..", path) // relative to the repository, not to e2e/
+	if paths := os.Getenv("NETGEN_RANDLAB_FILE"); paths != "" {
+		// A comma-separated list boots the labs together.
+		var files []randLabFile
+		for i, path := range strings.Split(paths, ",") {
+			if _, err := os.Stat(path); err != nil && !filepath.IsAbs(path) {
+				path = filepath.Join("..", path) // relative to the repository, not to e2e/
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, randLabFile{file: filepath.Base(path), src: src, prefix: fmt.Sprintf("f%ds", i)})
 		}
-		src, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bootRandLabFiles(t, img, bin, []randLabFile{{file: filepath.Base(path), src: src}}, nil)
+		bootRandLabFiles(t, img, bin, files, nil)
 		return
 	}
 	for first := 0; first < k; first += randLabsPerBoot {

@@ -141,6 +141,11 @@ func (g *gen) makeVRFs() {
 			if len(i.addrs) == 0 || i.port != nil || i.kind == "uplink" || i.inVRF || i.member != nil || i.pooled || i.external {
 				continue
 			}
+			// A host VRF is networkd's: only a member networkd surely
+			// makes too (a dummy) unless the open bug is wild.
+			if i.ns == "" && i.kind != "dummy" && !g.opt.Wild["vrf-unit-member"] {
+				continue
+			}
 			if byNS[i.ns] == nil {
 				nss = append(nss, i.ns)
 			}
@@ -171,9 +176,16 @@ func (g *gen) makeVRFs() {
 // wireable reports whether i may be a wire's end: a tap, veth end, VLAN
 // or uplink given by name, with nothing on it (no address, bridge, VLAN,
 // bond; not external), in no other wire.
-func wireable(i *iface) bool {
+func (g *gen) wireable(i *iface) bool {
 	switch i.kind {
-	case "tap", "veth", "vlan":
+	case "tap", "veth":
+	case "vlan":
+		// Open bugs: a wire end has no link-local address, which a VLAN
+		// on a unit's parent gets anyway (010); a host VLAN's tc moves
+		// its parents to the host unit (016).
+		if !g.opt.Wild["vlan-port-auto-up"] && i.ns != "" || !g.opt.Wild["vlan-qdisc-host-unit"] && i.ns == "" {
+			return false
+		}
 	case "uplink":
 		if i.byMAC {
 			return false
@@ -192,7 +204,7 @@ func (g *gen) makeWires() {
 		byNS := map[string][]*iface{}
 		var nss []string
 		for _, i := range g.ifaces {
-			if wireable(i) {
+			if g.wireable(i) {
 				if byNS[i.ns] == nil {
 					nss = append(nss, i.ns)
 				}
@@ -268,6 +280,10 @@ func (g *gen) netem() {
 	}
 	for _, list := range [][]*iface{g.taps, g.vlans} {
 		for _, i := range list {
+			// A host VLAN's qdisc moves its parents to the host unit (016).
+			if i.kind == "vlan" && i.ns == "" && !g.opt.Wild["vlan-qdisc-host-unit"] {
+				continue
+			}
 			if g.chance(0.2) {
 				i.set("netem", g.netemMap())
 			}
