@@ -486,19 +486,7 @@ func tcNS(ns string) string {
 // docs/testing.md.)
 func judgeExtras(tier string, labs []bootLab, rep report) []string {
 	var out []string
-	active := map[string]string{}
-	for _, block := range strings.Split(rep["rl-services"], "\n\n") {
-		var id, state string
-		for _, l := range strings.Split(block, "\n") {
-			if v, ok := strings.CutPrefix(l, "Id="); ok {
-				id = v
-			}
-			if v, ok := strings.CutPrefix(l, "ActiveState="); ok {
-				state = v
-			}
-		}
-		active[id] = state
-	}
+	active := activeStates(rep["rl-services"])
 	for _, lab := range labs {
 		p := lab.Res.Plan
 		bad := func(format string, args ...any) {
