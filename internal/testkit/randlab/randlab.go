@@ -112,9 +112,10 @@ var Wild = map[string]string{
 		"the parent up before it sets the VLAN's addrgenmode, and the kernel brings every VLAN of a device up with it, so the VLAN " +
 		"gets a link-local address (e2e/testdata/randlab-found/010); the same for a VLAN that is a wire end (no link-local either) " +
 		"in a namespace (QEMU, seed 1 lab 2 with -prefix q2 -block 3)",
-	"vrf-unit-member": "a host VRF (networkd's .netdev) with a member a unit creates (a host veth end into a namespace, or one the host " +
-		"unit takes for its qdiscs or VLANs): the unit's `link set dev X master VRF` runs before networkd made the VRF, with no " +
-		"ordering between them, so the unit fails at boot (\"Cannot find device\") (e2e/testdata/randlab-found/015)",
+	"host-master-unit-member": "a host VRF or bond (networkd's .netdev) with a member a unit creates (a host veth end into a " +
+		"namespace, or one the host unit takes for a qdisc networkd cannot say, a wire on it or its peer, or VLANs): the unit's " +
+		"`link set dev X master M` runs before networkd made M, with no ordering between them, so the unit fails at boot " +
+		"(e2e/testdata/randlab-found/015 for a VRF, 017 for a bond)",
 	"vlan-qdisc-host-unit": "a host VLAN with netem networkd cannot say (rate, corrupt, reorder, duplicate...) or that is a wire " +
 		"end: the host unit takes the VLAN and its whole chain of parents, a networkd bridge included, whose other ports networkd " +
 		"then cannot attach (\"NetDev could not be found\"); the root cause of 012 by another way (e2e/testdata/randlab-found/016)",
