@@ -226,21 +226,7 @@ func parseReport(out string) report {
 // naming the tier, the lab, the check and what was seen.
 func judge(tier string, labs []bootLab, rep report) []string {
 	var out []string
-	active := map[string]string{}
-	for _, block := range strings.Split(rep["units"], "\n\n") {
-		var id, state string
-		for _, l := range strings.Split(block, "\n") {
-			if v, ok := strings.CutPrefix(l, "Id="); ok {
-				id = v
-			}
-			if v, ok := strings.CutPrefix(l, "ActiveState="); ok {
-				state = v
-			}
-		}
-		if id != "" {
-			active[id] = state
-		}
-	}
+	active := activeStates(rep["units"])
 	netns := map[string]bool{}
 	for _, n := range strings.Fields(rep["netns"]) {
 		netns[n] = true
@@ -321,6 +307,27 @@ func judge(tier string, labs []bootLab, rep report) []string {
 		}
 	}
 	return out
+}
+
+// activeStates reads `systemctl show -p Id -p ActiveState`: each unit's
+// state by name.
+func activeStates(show string) map[string]string {
+	active := map[string]string{}
+	for _, block := range strings.Split(show, "\n\n") {
+		var id, state string
+		for _, l := range strings.Split(block, "\n") {
+			if v, ok := strings.CutPrefix(l, "Id="); ok {
+				id = v
+			}
+			if v, ok := strings.CutPrefix(l, "ActiveState="); ok {
+				state = v
+			}
+		}
+		if id != "" {
+			active[id] = state
+		}
+	}
+	return active
 }
 
 // mentionsUnit reports whether text names one of lab's units or files

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"os/user"
@@ -422,6 +423,125 @@ func judgeStopped(tier string, labs []bootLab, rep report, standIns map[string]b
 				continue
 			}
 			bad("%s", problem)
+		}
+	}
+	return out
+}
+
+// extraCollector reports, for randlab's labs under QEMU, what the link
+// checks do not see: every service's unit, every namespace's qdiscs
+// (netem), the ingress filters of wire ends, and the resolv.conf and
+// hosts that programs in each namespace see. judgeExtras reads it.
+func extraCollector(labs []bootLab) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	var units []string
+	nss := map[string]bool{}
+	for _, lab := range labs {
+		p := lab.Res.Plan
+		for _, s := range p.Services {
+			units = append(units, s.Unit)
+		}
+		for _, l := range p.Links {
+			if l.Netem != nil {
+				nss[l.NS] = true
+			}
+		}
+		for _, wr := range p.Wires {
+			for _, e := range []*generator.Link{wr.A, wr.B} {
+				w("echo '%srl-filter %s %s'", marker, nsLabel(e.NS), e.Name)
+				w("tc %s-j filter show dev '%s' ingress 2>&1", tcNS(e.NS), e.Name)
+			}
+		}
+		for _, r := range p.Resolvers {
+			w("echo '%srl-resolv %s'", marker, r.NS)
+			w("ip netns exec '%s' cat /etc/resolv.conf 2>&1", r.NS)
+			w("echo '%srl-hosts %s'", marker, r.NS)
+			w("ip netns exec '%s' cat /etc/hosts 2>&1", r.NS)
+		}
+	}
+	if len(units) > 0 {
+		w("echo '%srl-services'", marker)
+		w("systemctl show -p Id -p ActiveState '%s'", strings.Join(units, "' '"))
+	}
+	for _, ns := range slices.Sorted(maps.Keys(nss)) {
+		w("echo '%srl-qdisc %s'", marker, nsLabel(ns))
+		w("tc %s-j qdisc show 2>&1", tcNS(ns))
+	}
+	return b.String()
+}
+
+func tcNS(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return "-n '" + ns + "' "
+}
+
+// judgeExtras checks what extraCollector reported: every service active,
+// a netem qdisc at the root of every link with netem, a mirred redirect to
+// the other end on each wire end's ingress, and every nameserver, search
+// domain and host line of the plan where programs in the namespace look.
+// (netem's parameters and the wire's traffic are not checked here: see
+// docs/testing.md.)
+func judgeExtras(tier string, labs []bootLab, rep report) []string {
+	var out []string
+	active := activeStates(rep["rl-services"])
+	for _, lab := range labs {
+		p := lab.Res.Plan
+		bad := func(format string, args ...any) {
+			out = append(out, fmt.Sprintf("%s: lab %s: %s", tier, lab.Name, fmt.Sprintf(format, args...)))
+		}
+		for _, s := range p.Services {
+			if st := active[s.Unit]; st != "active" {
+				bad("service %s of namespace %s: unit %s is %q, want active (journalctl -u %s)", s.Name, s.NS, s.Unit, st, s.Unit)
+			}
+		}
+		for _, l := range p.Links {
+			if l.Netem == nil {
+				continue
+			}
+			var qdiscs []struct {
+				Kind string `json:"kind"`
+				Dev  string `json:"dev"`
+				Root bool   `json:"root"`
+			}
+			body := rep["rl-qdisc "+nsLabel(l.NS)]
+			if err := json.Unmarshal([]byte(body), &qdiscs); err != nil {
+				bad("%s: cannot read the qdiscs: %v: %s", l.Label(), err, body)
+				continue
+			}
+			found := false
+			for _, q := range qdiscs {
+				found = found || (q.Dev == l.Name && q.Root && q.Kind == "netem")
+			}
+			if !found {
+				bad("%s: no root netem qdisc (the lab impairs it)", l.Label())
+			}
+		}
+		for _, wr := range p.Wires {
+			for _, e := range [][2]*generator.Link{{wr.A, wr.B}, {wr.B, wr.A}} {
+				body := rep["rl-filter "+nsLabel(e[0].NS)+" "+e[0].Name]
+				if !strings.Contains(body, "mirred") || !strings.Contains(body, `"`+e[1].Name+`"`) {
+					bad("wire end %s: no mirred redirect to %s on its ingress: %s", e[0].Label(), e[1].Name, strings.TrimSpace(body))
+				}
+			}
+		}
+		for _, r := range p.Resolvers {
+			conf, hosts := rep["rl-resolv "+r.NS], rep["rl-hosts "+r.NS]
+			for _, a := range r.Nameservers {
+				if !slices.Contains(strings.Split(conf, "\n"), "nameserver "+a.String()) {
+					bad("namespace %s: resolv.conf lacks nameserver %s:\n%s", r.NS, a, conf)
+				}
+			}
+			if len(r.Search) > 0 && !strings.Contains(conf, "search "+strings.Join(r.Search, " ")+"\n") {
+				bad("namespace %s: resolv.conf lacks search %s:\n%s", r.NS, strings.Join(r.Search, " "), conf)
+			}
+			for _, h := range r.Hosts {
+				if !slices.Contains(strings.Split(hosts, "\n"), h.Addr.String()+"\t"+h.Name) {
+					bad("namespace %s: hosts lacks %s %s:\n%s", r.NS, h.Addr, h.Name, hosts)
+				}
+			}
 		}
 	}
 	return out

@@ -224,7 +224,13 @@ func checkInOracle(t *testing.T, res *compile.Result) {
 		in.add("route6 "+ns, "ip "+n+"-j -6 route show table main")
 	}
 	for _, s := range planSysctls(p) {
-		in.add("sysctl "+s.NS+" "+s.Path, fmt.Sprintf("ip netns exec %s cat /proc/sys/%s", s.NS, s.Path))
+		// The host's (masquerade's forwarding) are the oracle's own
+		// namespace's, where the commands run.
+		cmd := "cat /proc/sys/" + s.Path
+		if s.NS != "" {
+			cmd = "ip netns exec " + s.NS + " " + cmd
+		}
+		in.add("sysctl "+s.NS+" "+s.Path, cmd)
 	}
 	for i := len(units) - 1; i >= 0; i-- {
 		in.add("stop "+units[i].Name, unitScriptCmd(unitScript(t, res, units[i].Name), "stop"))
@@ -307,8 +313,7 @@ func TestRandLabsQEMU(t *testing.T) {
 	img := testbed.EnsureImage(t)
 	bin := netgenBinary(t)
 	if paths := os.Getenv("NETGEN_RANDLAB_FILE"); paths != "" {
-		// Several files, comma-separated, share one boot (each boot costs
-		// minutes); their lab and interface names must not collide.
+		// A comma-separated list boots the labs together.
 		var files []randLabFile
 		for i, path := range strings.Split(paths, ",") {
 			if _, err := os.Stat(path); err != nil && !filepath.IsAbs(path) {
@@ -412,9 +417,10 @@ func bootRandLabFiles(t *testing.T, img *testbed.Image, bin string, files []rand
 		t.Fatal(err)
 	}
 	installLabs(t, bin, root, labs)
-	boots := testbed.RunQEMUOpts(t, root, collector(labs)+stopCollector(labs), testbed.QEMUOptions{Timeout: 10 * time.Minute})
+	boots := testbed.RunQEMUOpts(t, root, collector(labs)+extraCollector(labs)+stopCollector(labs), testbed.QEMUOptions{Timeout: 10 * time.Minute})
 	rep := parseReport(boots[0].Output)
 	problems := judge("qemu random labs", labs, rep)
+	problems = append(problems, judgeExtras("qemu random labs", labs, rep)...)
 	problems = append(problems, judgeStopped("qemu random labs", labs, rep, standInNames)...)
 	for _, p := range problems {
 		t.Error(p)

@@ -12,15 +12,27 @@ import (
 // "bridges.*.stp" (a bridge's stp), "veths.end.vlan.trunk" (the trunk of a
 // veth end's port VLANs), "vlans.routes.via".
 var objectKeys = map[string][]string{
-	"":             {"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks"},
-	"namespaces.*": {"loopback", "sysctl"},
+	"": {"version", "name", "namespaces", "bridges", "veths", "vlans", "taps", "uplinks",
+		"dns", "bonds", "dummies", "vrfs", "wires", "pools"},
+	"namespaces.*":            {"loopback", "sysctl", "services", "dns"},
+	"namespaces.*.services.*": {"exec", "user", "group", "restart", "environment"},
+	"namespaces.*.dns":        {"nameservers", "search", "hosts"},
+	"dns":                     {"nameservers", "search", "hosts", "names"},
 	"bridges.*": {"namespace", "stp", "priority", "forward-delay", "hello-time", "max-age", "ageing-time",
-		"vlan-filtering", "default-pvid", "group-forward-mask", "mtu", "mac", "addresses", "gateway", "routes"},
-	"veths":     {"ends", "mtu"},
-	"veths.end": {"name", "addresses", "gateway", "routes", "bridge", "vlan", "mtu", "mac", "external"},
-	"vlans":     {"parent", "id", "name", "addresses", "gateway", "routes", "bridge", "vlan", "mtu", "mac"},
-	"taps":      {"name", "user", "group", "multi-queue", "bridge", "vlan", "addresses", "gateway", "routes", "mtu", "mac"},
-	"uplinks":   {"interface", "mac", "bridge", "vlan", "mtu"},
+		"vlan-filtering", "default-pvid", "group-forward-mask", "mtu", "mac", "addresses", "gateway", "routes",
+		"masquerade", "pool"},
+	"veths":     {"ends", "mtu", "netem", "pool"},
+	"veths.end": {"name", "addresses", "gateway", "routes", "bridge", "vlan", "mtu", "mac", "external", "masquerade", "netem", "port"},
+	"vlans": {"parent", "id", "name", "addresses", "gateway", "routes", "bridge", "vlan", "mtu", "mac",
+		"masquerade", "netem", "port", "pool"},
+	"taps": {"name", "user", "group", "multi-queue", "bridge", "vlan", "addresses", "gateway", "routes", "mtu", "mac",
+		"masquerade", "netem", "port"},
+	"uplinks": {"interface", "mac", "bridge", "vlan", "mtu", "port"},
+	"bonds": {"name", "members", "mode", "lacp-rate", "xmit-hash-policy", "miimon",
+		"addresses", "gateway", "routes", "bridge", "vlan", "mtu", "mac", "port", "masquerade"},
+	"dummies": {"name", "addresses", "mtu", "mac"},
+	"vrfs":    {"name", "table", "members"},
+	"pools.*": {"ipv4", "ipv6", "prefix", "prefix6"},
 }
 
 // routeKeys and portVLANKeys are the keys of a route and of a port's VLANs,
@@ -28,6 +40,10 @@ var objectKeys = map[string][]string{
 var (
 	routeKeys    = []string{"to", "via", "metric"}
 	portVLANKeys = []string{"access", "trunk", "native"}
+	netemKeys    = []string{"delay", "jitter", "loss", "duplicate", "corrupt", "reorder", "rate", "limit"}
+	portOptKeys  = []string{"cost", "priority", "isolated", "learning", "flood", "hairpin", "bpdu-guard", "root-guard"}
+	// subKeys are the keys of the maps under these keys, wherever they are.
+	subKeys = map[string][]string{"routes": routeKeys, "vlan": portVLANKeys, "netem": netemKeys, "port": portOptKeys}
 )
 
 // FormatKeys returns every key path of the format, sorted.
@@ -37,15 +53,8 @@ func FormatKeys() []string {
 		for _, k := range keys {
 			p := join(obj, k)
 			out = append(out, p)
-			switch k {
-			case "routes":
-				for _, r := range routeKeys {
-					out = append(out, p+"."+r)
-				}
-			case "vlan":
-				for _, v := range portVLANKeys {
-					out = append(out, p+"."+v)
-				}
+			for _, sk := range subKeys[k] {
+				out = append(out, p+"."+sk)
 			}
 		}
 	}
@@ -71,10 +80,16 @@ var Forms = []string{
 	"mac:upper-case",
 	"yaml:flow", "yaml:block", "yaml:quoted", "yaml:alias", "bool:word", "int:hex",
 	// The VLAN population only.
-	"vlan-parent:veth", "vlan-parent:tap", "vlan-parent:bridge", "vlan-parent:uplink", "vlan-parent:vlan",
+	"vlan-parent:veth", "vlan-parent:tap", "vlan-parent:bridge", "vlan-parent:uplink", "vlan-parent:vlan", "vlan-parent:bond",
 	"vlan:default-name", "vlan:named",
 	"port:access", "port:trunk", "port:native", "trunk:range", "trunk:scalar",
 	"default-pvid:none", "default-pvid:id",
+	// The additions to version 1.
+	"exec:string", "exec:list", "dns:no-nameservers", "dns:host-list",
+	"masquerade:true", "masquerade:false", "masquerade:ipv4", "masquerade:ipv6",
+	"pool:bridge", "pool:veth", "pool:vlan", "pool:p2p", "pool:veth-end-auto", "addr:auto", "gateway:auto",
+	// The full kernel only.
+	"netem:entry", "netem:end", "netem:end-empty",
 }
 
 func join(obj, key string) string {
@@ -98,9 +113,22 @@ func KeysOf(src []byte) (map[string]bool, error) {
 	keys := map[string]bool{}
 	object(doc.Content[0], "", keys, func(key string, v *yaml.Node) {
 		switch key {
-		case "namespaces", "bridges":
+		case "namespaces":
+			each(v, func(_ string, o *yaml.Node) {
+				object(o, "namespaces.*", keys, func(k string, v *yaml.Node) {
+					switch k {
+					case "services":
+						each(v, func(_ string, s *yaml.Node) { object(s, "namespaces.*.services.*", keys, nil) })
+					case "dns":
+						object(v, "namespaces.*.dns", keys, nil)
+					}
+				})
+			})
+		case "bridges", "pools":
 			obj := key + ".*"
 			each(v, func(_ string, o *yaml.Node) { object(o, obj, keys, nil) })
+		case "dns":
+			object(v, "dns", keys, nil)
 		case "veths":
 			for _, e := range items(v) {
 				ends := e
@@ -116,7 +144,7 @@ func KeysOf(src []byte) (map[string]bool, error) {
 					object(end, "veths.end", keys, nil)
 				}
 			}
-		case "vlans", "taps", "uplinks":
+		case "vlans", "taps", "uplinks", "bonds", "dummies", "vrfs":
 			for _, o := range items(v) {
 				object(o, key, keys, nil)
 			}
@@ -177,7 +205,7 @@ func object(n *yaml.Node, obj string, keys map[string]bool, more func(key string
 			for _, r := range items(v) {
 				each(r, func(rk string, _ *yaml.Node) { keys[p+"."+rk] = true })
 			}
-		case "vlan":
+		case "vlan", "netem", "port":
 			each(v, func(vk string, _ *yaml.Node) { keys[p+"."+vk] = true })
 		}
 		if more != nil {

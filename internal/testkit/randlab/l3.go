@@ -234,6 +234,10 @@ func (g *gen) gatewayAndRoutes(m *l3, seg []*l3) {
 		}
 		i.set("addresses", g.seq(nodes...))
 	}
+	i.addrs = m.addrs
+	if i.noRoutes {
+		return
+	}
 	if !noDefault && g.chance(0.35) {
 		type choice struct {
 			gw   netip.Addr

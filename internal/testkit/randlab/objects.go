@@ -136,17 +136,35 @@ func (g *gen) build() {
 	for n := g.r.IntN(3); n > 0; n-- {
 		g.uplink()
 	}
+	full := g.opt.Population.fullKernel()
+	if full {
+		g.makeBonds()
+	}
 	if g.opt.Population == VLANs {
 		for n := 1 + g.r.IntN(4); n > 0; n-- {
 			g.vlan()
 		}
 	}
+	if full {
+		g.makeWires()
+		g.makeDummies()
+	}
 	for _, b := range g.bridges {
 		g.bridgeMTU(b)
 	}
+	g.stpTimers()
+	g.pooling()
 	g.addresses()
+	if full {
+		g.makeVRFs()
+	}
+	g.masquerade()
 	for _, ns := range g.nss {
 		g.namespace(ns)
+	}
+	g.labDNS()
+	if full {
+		g.netem()
 	}
 }
 
@@ -167,9 +185,11 @@ func (g *gen) namespace(ns *namespace) {
 		t := true
 		ns.loopback = &t
 	}
-	if g.chance(0.45) {
+	if g.chance(0.45) || ns.forward4 || ns.forward6 {
 		g.sysctls(ns)
 	}
+	g.services(ns)
+	ns.dns = g.dnsMap(false)
 }
 
 // A small set of sysctls every kernel has per namespace, with values that
@@ -211,6 +231,17 @@ func (g *gen) sysctls(ns *namespace) {
 		}
 	}
 	seen := map[string]bool{}
+	// A router or a masquerading namespace forwards: the lab says so
+	// (gateway: auto needs it, masquerade turns it on anyway).
+	for _, f := range []struct {
+		on  bool
+		key string
+	}{{ns.forward4, "net.ipv4.ip_forward"}, {ns.forward6, "net.ipv6.conf.all.forwarding"}} {
+		if f.on {
+			seen[f.key] = true
+			ns.sysctls = append(ns.sysctls, field{f.key, g.sysctlValue("1")})
+		}
+	}
 	for n := 1 + g.r.IntN(4); n > 0; n-- {
 		var key, val string
 		if len(mine) > 0 && g.chance(0.4) {
@@ -347,6 +378,22 @@ func (g *gen) bridge() {
 	b.wantL3 = g.chance(0.12)
 }
 
+// stpTimers takes the timers off STP bridges that share a spanning tree
+// with another STP bridge, unless "stp-timers-non-root" is wild: every
+// bridge of a tree runs on the root's timers, and reports those.
+func (g *gen) stpTimers() {
+	if g.opt.Wild["stp-timers-non-root"] {
+		return
+	}
+	for _, b := range g.bridges {
+		for _, o := range g.bridges {
+			if b != o && b.stp && o.stp && find(loopOf, b) == find(loopOf, o) {
+				b.unset("forward-delay", "hello-time", "max-age")
+			}
+		}
+	}
+}
+
 // bridgeMTU gives some bridges an MTU, whatever their ports' (netgen keeps
 // it: the kernel would move it to the smallest port's). In the VLAN
 // population bridges keep the kernel's: see mtuChoice.
@@ -381,6 +428,7 @@ func (g *gen) port(i, b *iface) {
 	i.set("bridge", g.str(b.name))
 	union(loopOf, i, b)
 	union(segOf, i, b)
+	g.portSettings(i)
 	if b.filtering && g.chance(0.85) {
 		i.set("vlan", g.portVLAN())
 	}
@@ -545,7 +593,7 @@ func (g *gen) vlan() {
 			for p := i; p.kind == "vlan"; p = p.parent {
 				depth++
 			}
-			if !i.external && !i.byMAC && depth < 2 {
+			if !i.external && !i.byMAC && depth < 2 && i.member == nil {
 				parents = append(parents, i)
 			}
 		}

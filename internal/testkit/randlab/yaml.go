@@ -120,7 +120,7 @@ func (g *gen) vethNode(v *veth) *yaml.Node {
 	if v.mtu != 0 {
 		fields = append(fields, field{"mtu", g.int(v.mtu)})
 	}
-	return g.mapping(fields)
+	return g.mapping(append(fields, v.extra...))
 }
 
 // emit writes the lab.
@@ -145,6 +145,12 @@ func (g *gen) emit(name, comment string) []byte {
 		}
 		if len(ns.sysctls) > 0 {
 			f = append(f, field{"sysctl", g.mapping(ns.sysctls)})
+		}
+		if len(ns.services) > 0 {
+			f = append(f, field{"services", g.mapping(ns.services)})
+		}
+		if ns.dns != nil {
+			f = append(f, field{"dns", ns.dns})
 		}
 		nss = append(nss, field{ns.name, g.mapping(f)})
 	}
@@ -174,6 +180,7 @@ func (g *gen) emit(name, comment string) []byte {
 		list = append(list, g.ifaceNode(u, false, "", ""))
 	}
 	section("uplinks", g.seq(list...), len(list) == 0)
+	top = append(top, g.moreSections()...)
 
 	doc := g.mapping(top)
 	doc.Style = 0
