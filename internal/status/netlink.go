@@ -280,6 +280,8 @@ func (n *Namespace) read(s int, vlans bool) error {
 					AgeingTime:    u32(data[unix.IFLA_BR_AGEING_TIME]),
 					GroupFwdMask:  u16(data[unix.IFLA_BR_GROUP_FWD_MASK]),
 				}
+				root, self := data[unix.IFLA_BR_ROOT_ID], data[unix.IFLA_BR_BRIDGE_ID]
+				l.Bridge.NonRoot = l.Bridge.STP && len(root) == 8 && len(self) == 8 && string(root) != string(self)
 			case "vlan":
 				l.VLANID = u16(data[unix.IFLA_VLAN_ID])
 			case "bond":

@@ -91,6 +91,11 @@ type Bridge struct {
 	STP, VLANFiltering                          bool
 	DefaultPVID, Priority, GroupFwdMask         int
 	ForwardDelay, HelloTime, MaxAge, AgeingTime int
+	// NonRoot: STP runs and another bridge is the root. Such a bridge runs
+	// on the root's forward delay, hello time and max age, and the kernel
+	// reports those (IFLA_BR_HELLO_TIME is br->hello_time, not the
+	// configured br->bridge_hello_time), so its own are not to be seen.
+	NonRoot bool
 }
 
 // PortVLAN is one VLAN of a bridge port.
@@ -465,9 +470,11 @@ func (c *comparer) linkDiffs(l *generator.Link, s *Link) []Difference {
 				diff(prop, strconv.Itoa(*want*100), strconv.Itoa(have))
 			}
 		}
-		seconds("forward delay (1/100 s)", b.ForwardDelay, o.ForwardDelay)
-		seconds("hello time (1/100 s)", b.HelloTime, o.HelloTime)
-		seconds("max age (1/100 s)", b.MaxAge, o.MaxAge)
+		if !o.NonRoot {
+			seconds("forward delay (1/100 s)", b.ForwardDelay, o.ForwardDelay)
+			seconds("hello time (1/100 s)", b.HelloTime, o.HelloTime)
+			seconds("max age (1/100 s)", b.MaxAge, o.MaxAge)
+		}
 		seconds("ageing time (1/100 s)", b.AgeingTime, o.AgeingTime)
 		if b.Priority != nil {
 			diff("priority", strconv.Itoa(*b.Priority), strconv.Itoa(o.Priority))

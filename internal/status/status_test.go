@@ -513,3 +513,68 @@ vlans:
 		}
 	}
 }
+
+// TestNonRootBridgeTimers: of two STP bridges in one spanning tree, the one
+// that is not the root runs on the root's timers, and the kernel reports
+// those. Read from a throwaway namespace, the non-root bridge (lab 014 of
+// the random-lab tier: hello time 3 s, max age 38 s) says the root's 2 s
+// and 20 s and is marked NonRoot, and status does not call its timers
+// different; the root's own timers are still compared.
+func TestNonRootBridgeTimers(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("SKIPPED: making namespaces needs root")
+	}
+	ns := fmt.Sprintf("ngstp%d", os.Getpid())
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	netns(t, "ip netns add "+ns,
+		"ip -n "+ns+" link add root type bridge stp_state 1 priority 4096",
+		"ip -n "+ns+" link add stub type bridge stp_state 1 priority 61440 hello_time 300 max_age 3800",
+		"ip -n "+ns+" link add r-s type veth peer name s-r",
+		"ip -n "+ns+" link set r-s master root", "ip -n "+ns+" link set s-r master stub",
+		"ip -n "+ns+" link set root up", "ip -n "+ns+" link set stub up",
+		"ip -n "+ns+" link set r-s up", "ip -n "+ns+" link set s-r up")
+	p := testlabs.Compile(t, "found-014.yml", []byte(`version: 1
+name: found-014
+namespaces: {x: {}}
+bridges:
+  root: {namespace: x, stp: true, priority: 4096, hello-time: 2}
+  stub: {namespace: x, stp: true, priority: 61440, hello-time: 3, max-age: 38}
+veths:
+  - [{name: x:r-s, bridge: root}, {name: x:s-r, bridge: stub}]
+`)).Plan
+	// The root's first BPDU comes within its hello time (2 s).
+	var n *status.Namespace
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		n = status.Read(status.Request{Namespaces: []string{ns}})[ns]
+		if n == nil || n.Err != "" {
+			t.Fatalf("read: %+v", n)
+		}
+		if b := bridgeOf(n, "stub"); b != nil && b.NonRoot && b.HelloTime == 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	stub, root := bridgeOf(n, "stub"), bridgeOf(n, "root")
+	if stub == nil || root == nil || !stub.NonRoot || root.NonRoot || stub.HelloTime != 200 || stub.MaxAge != 2000 {
+		t.Fatalf("read stub %+v, root %+v; want stub not the root, on the root's 200 and 2000", stub, root)
+	}
+	sys := asPlanned(p)
+	sys.Namespaces["x"].Links = n.Links
+	if o := find(status.Compare(p, sys), "link", "x:stub"); o.State != status.OK {
+		t.Errorf("the non-root bridge: %s", o.Line())
+	}
+	// A root bridge's timers are its own: a wrong one is a difference.
+	root.HelloTime = 300
+	if o := find(status.Compare(p, sys), "link", "x:root"); !strings.Contains(o.Line(), "hello time (1/100 s) 300, want 200") {
+		t.Errorf("the root bridge with another hello time: %q", o.Line())
+	}
+}
+
+func bridgeOf(n *status.Namespace, name string) *status.Bridge {
+	for _, l := range n.Links {
+		if l.Name == name {
+			return l.Bridge
+		}
+	}
+	return nil
+}

@@ -152,7 +152,6 @@ func (g *gen) build() {
 	for _, b := range g.bridges {
 		g.bridgeMTU(b)
 	}
-	g.stpTimers()
 	g.pooling()
 	g.addresses()
 	if full {
@@ -376,22 +375,6 @@ func (g *gen) bridge() {
 	g.link(b, false) // the MTU once the ports are known: bridgeMTU
 	// Allowed with a warning: host access belongs on a veth.
 	b.wantL3 = g.chance(0.12)
-}
-
-// stpTimers takes the timers off STP bridges that share a spanning tree
-// with another STP bridge, unless "stp-timers-non-root" is wild: every
-// bridge of a tree runs on the root's timers, and reports those.
-func (g *gen) stpTimers() {
-	if g.opt.Wild["stp-timers-non-root"] {
-		return
-	}
-	for _, b := range g.bridges {
-		for _, o := range g.bridges {
-			if b != o && b.stp && o.stp && find(loopOf, b) == find(loopOf, o) {
-				b.unset("forward-delay", "hello-time", "max-age")
-			}
-		}
-	}
 }
 
 // bridgeMTU gives some bridges an MTU, whatever their ports' (netgen keeps

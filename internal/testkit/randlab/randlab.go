@@ -103,10 +103,6 @@ var Wild = map[string]string{
 	"vlan-qdisc-host-unit": "a host VLAN with netem networkd cannot say (rate, corrupt, reorder, duplicate...) or that is a wire " +
 		"end: the host unit takes the VLAN and its whole chain of parents, a networkd bridge included, whose other ports networkd " +
 		"then cannot attach (\"NetDev could not be found\"); the root cause of 012 by another way (e2e/testdata/randlab-found/016)",
-	"stp-timers-non-root": "`hello-time`, `max-age` or `forward-delay` on an STP bridge that shares a spanning tree with another STP bridge " +
-		"(joined by a veth): every bridge of the tree runs on the root bridge's timers and the kernel reports those " +
-		"(IFLA_BR_HELLO_TIME is the running value), so the link check, as `netgen status`, finds the non-root bridge's timers " +
-		"differ from the lab (e2e/testdata/randlab-found/014)",
 }
 
 // flags are the randlab command's flags for these options.
