@@ -85,7 +85,7 @@ func oracleCheckThen(t *testing.T, name string, res *compileResult, then ...stri
 	inspect = append(inspect, then...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: prepare, Inspect: inspect, Timeout: 60 * time.Second})
+	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: prepare, Inspect: inspect, Timeout: 60 * time.Second, SettleFor: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("networkd run: %v\n%s", err, summary(out))
 	}

@@ -183,7 +183,7 @@ func TestPooledLabOracle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	start := time.Now()
-	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: uplinkStandIns(res.Plan), Inspect: inspect, Timeout: 60 * time.Second})
+	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: uplinkStandIns(res.Plan), Inspect: inspect, Timeout: 60 * time.Second, SettleFor: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("networkd run: %v\n%s", err, summary(out))
 	}
