@@ -351,6 +351,7 @@ func (g *gen) build() {
 	g.impair()
 	g.hostUnit()
 	g.wireUnits()
+	g.masterWaits()
 	g.finish()
 	g.masquerade()
 	g.services()
