@@ -109,11 +109,29 @@ func (g *gen) enslave() {
 			l.LinkLocal = false
 			for _, m := range l.Members {
 				m.VRF = l
-				if m.Owner != nil && l.Owner == nil {
-					// The unit sets the master: networkd must have made
-					// the VRF first.
-					m.Owner.HostBridges = appendUnique(m.Owner.HostBridges, l.Name)
-				}
+			}
+		}
+	}
+}
+
+// masterWaits makes every unit that enslaves a host link to a networkd
+// bond or VRF wait for networkd to have configured it, once every link's
+// owner is known (hostUnit moves links late: a member whose qdisc networkd
+// 252 cannot say, or a wire's end). The unit's `link set dev M master B`
+// ran before networkd had made B, with nothing ordering the two, and the
+// unit failed at boot ("Cannot find device"; found by the random-lab tier
+// under QEMU). The member stays its creator's and the bond or VRF
+// networkd's; the record lists the unit with the device, so that netgen
+// re-creating it (a changed .netdev) restarts the unit, which enslaves its
+// member again (install.Record.HostBridgePorts).
+func (g *gen) masterWaits() {
+	for _, m := range g.plan.Links {
+		if m.Owner == nil || m.NS != "" {
+			continue
+		}
+		for _, master := range []*Link{m.Bond, m.VRF} {
+			if master != nil && master.Owner == nil {
+				m.Owner.HostBridges = appendUnique(m.Owner.HostBridges, master.Name)
 			}
 		}
 	}

@@ -71,9 +71,10 @@ type Unit struct {
 	Namespace *Namespace
 	// Requires are units that must be active first.
 	Requires []string
-	// HostBridges are networkd-owned host bridges the unit's links join; the
-	// unit waits for networkd to have configured them. For the
-	// BridgeWaitUnit, they are every such bridge of the lab.
+	// HostBridges are networkd-owned host devices the unit's links need:
+	// bridges its links join or are stacked on, bonds and VRFs its links
+	// join (masterWaits); the unit waits for networkd to have configured
+	// them. For the BridgeWaitUnit, they are every such device of the lab.
 	HostBridges []string
 	// Wait is the lab's BridgeWaitUnit when the unit has HostBridges.
 	Wait *Unit
@@ -351,6 +352,7 @@ func (g *gen) build() {
 	g.impair()
 	g.hostUnit()
 	g.wireUnits()
+	g.masterWaits()
 	g.finish()
 	g.masquerade()
 	g.services()

@@ -41,9 +41,9 @@ type Record struct {
 	// HostDevices are every host link the lab creates (networkd's and the
 	// units'), for `netgen down` to delete what a unit's stop missed.
 	HostDevices []string `json:"host_devices"`
-	// HostBridgePorts maps a host bridge to the units that own its ports or
-	// the VLANs on it, which must rejoin it, or make them again, when it is
-	// re-created.
+	// HostBridgePorts maps a host bridge, bond or VRF that networkd owns to
+	// the units that own its ports, members or the VLANs on it, which must
+	// rejoin it, or make them again, when it is re-created.
 	HostBridgePorts map[string][]string `json:"host_bridge_ports,omitempty"`
 	// UnitHashes maps each unit to the hash of its file.
 	UnitHashes map[string]string `json:"unit_hashes"`
@@ -133,6 +133,13 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 		if l.Kind == schema.KindVLAN && l.Owner != nil && l.Parent.Owner == nil {
 			// The host unit's VLAN on a networkd bridge dies with it.
 			r.HostBridgePorts[l.Parent.Name] = append(r.HostBridgePorts[l.Parent.Name], l.Owner.Name)
+		}
+		for _, m := range []*generator.Link{l.Bond, l.VRF} {
+			if m != nil && l.Owner != nil && m.Owner == nil {
+				// A unit's member of a networkd bond or VRF leaves it
+				// when netgen re-creates it.
+				r.HostBridgePorts[m.Name] = append(r.HostBridgePorts[m.Name], l.Owner.Name)
+			}
 		}
 	}
 	for _, u := range p.Units {

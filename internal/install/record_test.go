@@ -59,3 +59,36 @@ vlans:
 		t.Errorf("br0 has no recorded .netdev (netdevs %v): it left networkd", rec.Netdevs)
 	}
 }
+
+// TestRecordUnitMembers: the host unit that enslaves its links to a bond
+// and a VRF networkd owns (links whose netem networkd 252 cannot say) is
+// recorded with each, so that re-creating one (a changed .netdev), which
+// drops the unit's member from it, restarts the unit; the bond and the
+// VRF stay networkd's, with a .netdev.
+func TestRecordUnitMembers(t *testing.T) {
+	src := []byte(`version: 1
+name: r
+veths:
+  - [{name: v1, addresses: [10.9.0.1/24], netem: {corrupt: 1%}}, v2]
+  - [m1, p1]
+  - ends: [m2, p2]
+    netem: {rate: 64kbit}
+vrfs:
+  - {name: red, table: 100, members: [v1]}
+bonds:
+  - {name: lag, members: [m1, m2], addresses: [10.9.2.1/24]}
+`)
+	res, err := compile.Compile("r.yml", src)
+	if err != nil || res.Diags.HasErrors() {
+		t.Fatalf("compile: %v %v", err, res.Diags.Items)
+	}
+	rec := NewRecord(res.Plan, res.Files, nil, Dirs{Network: "/n", Unit: "/u"})
+	for _, dev := range []string{"lag", "red"} {
+		if got := rec.HostBridgePorts[dev]; len(got) != 1 || got[0] != "netgen-r_host.service" {
+			t.Errorf("%s's dependent units %v, want [netgen-r_host.service]", dev, got)
+		}
+		if rec.Netdevs[dev] == "" {
+			t.Errorf("%s has no recorded .netdev (netdevs %v): it left networkd", dev, rec.Netdevs)
+		}
+	}
+}

@@ -141,11 +141,6 @@ func (g *gen) makeVRFs() {
 			if len(i.addrs) == 0 || i.port != nil || i.kind == "uplink" || i.inVRF || i.member != nil || i.pooled || i.external {
 				continue
 			}
-			// A host VRF is networkd's: only a member networkd surely
-			// makes too (a dummy) unless the open bug is wild.
-			if i.ns == "" && i.kind != "dummy" && !g.opt.Wild["host-master-unit-member"] {
-				continue
-			}
 			if byNS[i.ns] == nil {
 				nss = append(nss, i.ns)
 			}
@@ -180,10 +175,9 @@ func (g *gen) wireable(i *iface) bool {
 	switch i.kind {
 	case "tap", "veth":
 	case "vlan":
-		// Open bugs: a wire end has no link-local address, which a VLAN
-		// on a unit's parent gets anyway (010); a host VLAN's tc moves
-		// its parents to the host unit (016).
-		if !g.opt.Wild["vlan-port-auto-up"] && i.ns != "" || !g.opt.Wild["vlan-qdisc-host-unit"] && i.ns == "" {
+		// Open bug: a wire end has no link-local address, which a VLAN
+		// on a unit's parent gets anyway (010).
+		if !g.opt.Wild["vlan-port-auto-up"] && i.ns != "" {
 			return false
 		}
 	case "uplink":
@@ -193,23 +187,7 @@ func (g *gen) wireable(i *iface) bool {
 	default:
 		return false
 	}
-	return i.port == nil && !i.external && i.member == nil && len(i.vids) == 0 && !i.wire && !g.hostBondCable(i)
-}
-
-// hostBondCable reports whether i is a host bond's member or the other end
-// of one: a qdisc or wire on it would have the host unit create the
-// member, which the bond (networkd's) cannot wait for, unless
-// "host-master-unit-member" is wild (found 017).
-func (g *gen) hostBondCable(i *iface) bool {
-	if g.opt.Wild["host-master-unit-member"] {
-		return false
-	}
-	for _, e := range []*iface{i, i.peer} {
-		if e != nil && e.member != nil && e.member.ns == "" {
-			return true
-		}
-	}
-	return false
+	return i.port == nil && !i.external && i.member == nil && len(i.vids) == 0 && !i.wire
 }
 
 // makeWires adds up to two wires, each between two interfaces of one
@@ -276,9 +254,6 @@ func (g *gen) portSettings(i *iface) {
 // netem impairs some veth entries (both ends), veth ends, taps and VLANs.
 func (g *gen) netem() {
 	for _, v := range g.veths {
-		if g.hostBondCable(v.ends[0]) {
-			continue
-		}
 		entry := v.asMap && g.chance(0.35)
 		if entry {
 			g.form("netem:entry")
@@ -299,10 +274,6 @@ func (g *gen) netem() {
 	}
 	for _, list := range [][]*iface{g.taps, g.vlans} {
 		for _, i := range list {
-			// A host VLAN's qdisc moves its parents to the host unit (016).
-			if i.kind == "vlan" && i.ns == "" && !g.opt.Wild["vlan-qdisc-host-unit"] || g.hostBondCable(i) {
-				continue
-			}
 			if g.chance(0.2) {
 				i.set("netem", g.netemMap())
 			}

@@ -96,13 +96,6 @@ type Options struct {
 var Wild = map[string]string{
 	"vlan-port-auto-up": "a VLAN that is a wire end (so has no IPv6 link-local address) in a namespace gets one (QEMU, seed 1 lab 2 with -prefix q2 -block 3, " +
 		"found before the fix of 010, which put every addrgenmode before any `up` of a batch: not re-checked since)",
-	"host-master-unit-member": "a host VRF or bond (networkd's .netdev) with a member a unit creates (a host veth end into a " +
-		"namespace, or one the host unit takes for a qdisc networkd cannot say, a wire on it or its peer, or VLANs): the unit's " +
-		"`link set dev X master M` runs before networkd made M, with no ordering between them, so the unit fails at boot " +
-		"(e2e/testdata/randlab-found/015 for a VRF, 017 for a bond)",
-	"vlan-qdisc-host-unit": "a host VLAN with netem networkd cannot say (rate, corrupt, reorder, duplicate...) or that is a wire " +
-		"end: the host unit takes the VLAN and its whole chain of parents, a networkd bridge included, whose other ports networkd " +
-		"then cannot attach (\"NetDev could not be found\"); the root cause of 012 by another way (e2e/testdata/randlab-found/016)",
 }
 
 // flags are the randlab command's flags for these options.
