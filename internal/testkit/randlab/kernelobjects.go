@@ -175,11 +175,6 @@ func (g *gen) wireable(i *iface) bool {
 	switch i.kind {
 	case "tap", "veth":
 	case "vlan":
-		// Open bug: a wire end has no link-local address, which a VLAN
-		// on a unit's parent gets anyway (010).
-		if !g.opt.Wild["vlan-port-auto-up"] && i.ns != "" {
-			return false
-		}
 	case "uplink":
 		if i.byMAC {
 			return false
