@@ -350,6 +350,7 @@ func (g *gen) build() {
 	g.macUplinkBridges()
 	g.impair()
 	g.hostUnit()
+	g.stableMACs()
 	g.wireUnits()
 	g.finish()
 	g.masquerade()
