@@ -2,7 +2,7 @@ package generator
 
 import (
 	"crypto/sha256"
-	"fmt"
+	"strconv"
 
 	"github.com/netgen-lab/netgen/schema"
 )
@@ -78,10 +78,22 @@ func ownMAC(k schema.Kind) bool {
 // The namespace, not its machine, is in the key of a namespace's links, so
 // that a namespace moved to another machine keeps its MACs.
 func stableMAC(lab, machine, ns, name string, n int) string {
-	key := fmt.Sprintf("mac\x00%s\x00%s\x00%s\x00%s", lab, machine, ns, name)
+	key := "mac\x00" + lab + "\x00" + machine + "\x00" + ns + "\x00" + name
 	if n > 0 {
-		key += fmt.Sprintf("\x00%d", n)
+		key += "\x00" + strconv.Itoa(n)
 	}
 	b := sha256.Sum256([]byte(key))
-	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[0]&0xfe|0x02, b[1], b[2], b[3], b[4], b[5])
+	b[0] = b[0]&0xfe | 0x02
+	// Formatted by hand: with fmt (Sprintf of the key and of 6 %02x)
+	// Generate allocated 54k times for 1000 namespaces, 39k so, 35k
+	// without derived MACs (bench, BenchmarkGenerate/ns1k).
+	const hexdigits = "0123456789abcdef"
+	out := make([]byte, 0, 17)
+	for i := 0; i < 6; i++ {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = append(out, hexdigits[b[i]>>4], hexdigits[b[i]&15])
+	}
+	return string(out)
 }
