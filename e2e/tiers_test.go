@@ -112,12 +112,36 @@ func TestBootNspawn(t *testing.T) {
 		{"classic", "netgen-fun_ns-netns3.service"},
 		{"host-veth", "netgen-hostveth_ns-guest1.service"},
 	} {
+		// guest1 comes back with the MACs it had (its host end g1port's
+		// too), so guest2, which has just reached it (a REACHABLE
+		// neighbour entry), reaches it again at once: with random MACs it
+		// sent to the old one for up to ~40 s (docs/design.md, "Stable MACs").
+		const (
+			macs     = "ip -br link show dev g1port; ip -n guest1 -br link show dev eth0"
+			neighbor = "ip netns exec guest2 ping -c 1 -W 2 192.168.35.12"
+		)
+		var before string
+		if u.lab == "host-veth" {
+			if code, out, _ := inContainer(t, c, neighbor); code != 0 {
+				t.Errorf("nspawn: guest2 cannot ping guest1 before the restart:\n%s", out)
+			}
+			_, before, _ = inContainer(t, c, macs)
+		}
 		if _, stderr, err := c.Exec("systemctl", "restart", u.unit); err != nil {
 			t.Fatalf("systemctl restart %s: %v\n%s", u.unit, err, stderr)
 		}
 		// The restart propagates to the link units (PartOf=) as jobs of
 		// their own, which `systemctl restart` does not wait for.
 		waitJobs(t, c)
+		if u.lab == "host-veth" {
+			if code, out, _ := inContainer(t, c, neighbor); code != 0 {
+				_, neigh, _ := inContainer(t, c, "ip -n guest2 neigh show 192.168.35.12")
+				t.Errorf("nspawn: guest2 cannot ping guest1 within 2 s of its restart (guest2's entry: %s):\n%s", neigh, out)
+			}
+			if _, after, _ := inContainer(t, c, macs); macFields(after) != macFields(before) || macFields(before) == "" {
+				t.Errorf("nspawn: guest1's MACs changed with the restart of %s:\nbefore:\n%safter:\n%s", u.unit, before, after)
+			}
+		}
 		rep := runCollector(t, c, []bootLab{byName[u.lab]})
 		failWith(t, judge("nspawn after restart of "+u.unit, []bootLab{byName[u.lab]}, rep), rep)
 	}
@@ -158,6 +182,18 @@ func TestBootNspawn(t *testing.T) {
 	waitJobs(t, c)
 	rep = runCollector(t, c, []bootLab{lab})
 	failWith(t, judge("nspawn after start over a stale /run/netns/guest1", []bootLab{lab}, rep), rep)
+}
+
+// macFields is the MAC column of `ip -br link` lines (the name column
+// carries the peer's ifindex, which a restart changes).
+func macFields(brief string) string {
+	var macs []string
+	for _, line := range strings.Split(brief, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 {
+			macs = append(macs, f[2])
+		}
+	}
+	return strings.Join(macs, " ")
 }
 
 // TestBootQEMU boots the labs that need a full kernel (802.1Q

@@ -351,6 +351,7 @@ func (g *gen) build() {
 	g.macUplinkBridges()
 	g.impair()
 	g.hostUnit()
+	g.stableMACs()
 	g.wireUnits()
 	g.masterWaits()
 	g.finish()

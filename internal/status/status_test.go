@@ -38,7 +38,7 @@ func asPlanned(p *generator.Plan) *status.System {
 	}
 	for _, l := range p.Links {
 		n := sys.Namespaces[l.NS]
-		s := &status.Link{Name: l.Name, Kind: l.Kind.String(), MTU: 1500, Up: true, Addrs: l.Addresses}
+		s := &status.Link{Name: l.Name, Kind: l.Kind.String(), MTU: 1500, MAC: l.MAC, Up: true, Addrs: l.Addresses}
 		if l.MTU != 0 {
 			s.MTU = l.MTU
 		}
@@ -231,22 +231,7 @@ func TestReadAndProbe(t *testing.T) {
 	}
 	a, b := fmt.Sprintf("ngst%da", os.Getpid()), fmt.Sprintf("ngst%db", os.Getpid())
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", a).Run(); exec.Command("ip", "netns", "del", b).Run() })
-	netns(t,
-		"ip netns add "+a, "ip netns add "+b,
-		"ip -n "+a+" link set lo up", "ip -n "+b+" link set lo up",
-		"ip -n "+a+" link add eth0 mtu 1400 type veth peer name p0 mtu 1400 netns "+b,
-		"ip -n "+b+" link add br0 type bridge forward_delay 400",
-		"ip -n "+b+" link set p0 master br0",
-		"ip -n "+b+" link add eth1 type veth peer name p1",
-		"ip -n "+b+" link set p1 master br0",
-		"ip -n "+a+" addr add 10.9.0.1/24 dev eth0",
-		"ip -n "+a+" addr add fd09::1/64 dev eth0 nodad",
-		"ip -n "+b+" addr add 10.9.0.2/24 dev eth1",
-		"ip -n "+b+" addr add fd09::2/64 dev eth1 nodad",
-		"ip -n "+b+" link set addrgenmode none dev p0", "ip -n "+b+" link set addrgenmode none dev p1", "ip -n "+b+" link set addrgenmode none dev br0",
-		"ip -n "+a+" link set eth0 up", "ip -n "+b+" link set p0 up", "ip -n "+b+" link set p1 up", "ip -n "+b+" link set eth1 up", "ip -n "+b+" link set br0 up",
-		"ip -n "+a+" route add 10.8.0.0/16 via 10.9.0.2 metric 7",
-	)
+	// Built by hand as the plan says, with the MACs it derives.
 	src := fmt.Sprintf(`
 version: 1
 name: st
@@ -257,6 +242,23 @@ veths:
   - [{name: "%[2]s:eth1", addresses: [10.9.0.2/24, "fd09::2/64"]}, {name: "%[2]s:p1", bridge: br0}]
 `, a, b)
 	p := testlabs.Compile(t, "st.yml", []byte(src)).Plan
+	mac := func(ns, name string) string { return planMAC(t, p, ns, name) }
+	netns(t,
+		"ip netns add "+a, "ip netns add "+b,
+		"ip -n "+a+" link set lo up", "ip -n "+b+" link set lo up",
+		"ip -n "+a+" link add eth0 mtu 1400 address "+mac(a, "eth0")+" type veth peer name p0 mtu 1400 address "+mac(b, "p0")+" netns "+b,
+		"ip -n "+b+" link add br0 address "+mac(b, "br0")+" type bridge forward_delay 400",
+		"ip -n "+b+" link set p0 master br0",
+		"ip -n "+b+" link add eth1 address "+mac(b, "eth1")+" type veth peer name p1 address "+mac(b, "p1"),
+		"ip -n "+b+" link set p1 master br0",
+		"ip -n "+a+" addr add 10.9.0.1/24 dev eth0",
+		"ip -n "+a+" addr add fd09::1/64 dev eth0 nodad",
+		"ip -n "+b+" addr add 10.9.0.2/24 dev eth1",
+		"ip -n "+b+" addr add fd09::2/64 dev eth1 nodad",
+		"ip -n "+b+" link set addrgenmode none dev p0", "ip -n "+b+" link set addrgenmode none dev p1", "ip -n "+b+" link set addrgenmode none dev br0",
+		"ip -n "+a+" link set eth0 up", "ip -n "+b+" link set p0 up", "ip -n "+b+" link set p1 up", "ip -n "+b+" link set eth1 up", "ip -n "+b+" link set br0 up",
+		"ip -n "+a+" route add 10.8.0.0/16 via 10.9.0.2 metric 7",
+	)
 	read := func() *status.Report {
 		sys := &status.System{Namespaces: status.Read(status.Want(p, status.Previous{})), UnitsErr: "not asked"}
 		delete(sys.Namespaces, "") // this machine's own namespace is not the lab's business here
@@ -526,13 +528,6 @@ func TestNonRootBridgeTimers(t *testing.T) {
 	}
 	ns := fmt.Sprintf("ngstp%d", os.Getpid())
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	netns(t, "ip netns add "+ns,
-		"ip -n "+ns+" link add root type bridge stp_state 1 priority 4096",
-		"ip -n "+ns+" link add stub type bridge stp_state 1 priority 61440 hello_time 300 max_age 3800",
-		"ip -n "+ns+" link add r-s type veth peer name s-r",
-		"ip -n "+ns+" link set r-s master root", "ip -n "+ns+" link set s-r master stub",
-		"ip -n "+ns+" link set root up", "ip -n "+ns+" link set stub up",
-		"ip -n "+ns+" link set r-s up", "ip -n "+ns+" link set s-r up")
 	p := testlabs.Compile(t, "found-014.yml", []byte(`version: 1
 name: found-014
 namespaces: {x: {}}
@@ -542,6 +537,13 @@ bridges:
 veths:
   - [{name: x:r-s, bridge: root}, {name: x:s-r, bridge: stub}]
 `)).Plan
+	netns(t, "ip netns add "+ns,
+		"ip -n "+ns+" link add root address "+planMAC(t, p, "x", "root")+" type bridge stp_state 1 priority 4096",
+		"ip -n "+ns+" link add stub address "+planMAC(t, p, "x", "stub")+" type bridge stp_state 1 priority 61440 hello_time 300 max_age 3800",
+		"ip -n "+ns+" link add r-s address "+planMAC(t, p, "x", "r-s")+" type veth peer name s-r address "+planMAC(t, p, "x", "s-r"),
+		"ip -n "+ns+" link set r-s master root", "ip -n "+ns+" link set s-r master stub",
+		"ip -n "+ns+" link set root up", "ip -n "+ns+" link set stub up",
+		"ip -n "+ns+" link set r-s up", "ip -n "+ns+" link set s-r up")
 	// The root's first BPDU comes within its hello time (2 s).
 	var n *status.Namespace
 	for deadline := time.Now().Add(15 * time.Second); ; {
@@ -568,6 +570,19 @@ veths:
 	if o := find(status.Compare(p, sys), "link", "x:root"); !strings.Contains(o.Line(), "hello time (1/100 s) 300, want 200") {
 		t.Errorf("the root bridge with another hello time: %q", o.Line())
 	}
+}
+
+// planMAC is the MAC the plan gives link ns:name (netgen derives one for
+// every veth and bridge a unit creates); the test fails without one.
+func planMAC(t *testing.T, p *generator.Plan, ns, name string) string {
+	t.Helper()
+	for _, l := range p.Links {
+		if l.NS == ns && l.Name == name && l.MAC != "" {
+			return l.MAC
+		}
+	}
+	t.Fatalf("the plan gives %s:%s no MAC", ns, name)
+	return ""
 }
 
 func bridgeOf(n *status.Namespace, name string) *status.Bridge {
