@@ -17,9 +17,12 @@ import (
 // (MACAddressPolicy=persistent), so its links are left to it, and no
 // MACAddress= the lab did not ask for goes into a .netdev file.
 //
-// Only links with a MAC of their own get one: veths, bridges, dummies,
-// VXLAN devices and taps. A VLAN takes its parent's MAC and a bond its
-// first member's (as on a switch; both are stable once those are), a
+// Only links with a MAC of their own get one: veths, dummies, VXLAN
+// devices and taps. A VLAN takes its parent's MAC and a bond its first
+// member's (as on a switch; both are stable once those are). A bridge
+// keeps the kernel's, as the format says (the smallest of its ports'
+// MACs, stable once those are: a bridge given a MAC would no longer
+// follow its ports'). A
 // VRF's MAC never reaches the wire (it is an L3 device, it answers no
 // ARP).
 //
@@ -62,7 +65,7 @@ func (g *gen) stableMACs() {
 // kernel makes up at random when it is created with none.
 func ownMAC(k schema.Kind) bool {
 	switch k {
-	case schema.KindVeth, schema.KindBridge, schema.KindDummy, schema.KindVXLAN, schema.KindTap:
+	case schema.KindVeth, schema.KindDummy, schema.KindVXLAN, schema.KindTap:
 		return true
 	}
 	return false

@@ -247,7 +247,7 @@ veths:
 		"ip netns add "+a, "ip netns add "+b,
 		"ip -n "+a+" link set lo up", "ip -n "+b+" link set lo up",
 		"ip -n "+a+" link add eth0 mtu 1400 address "+mac(a, "eth0")+" type veth peer name p0 mtu 1400 address "+mac(b, "p0")+" netns "+b,
-		"ip -n "+b+" link add br0 address "+mac(b, "br0")+" type bridge forward_delay 400",
+		"ip -n "+b+" link add br0 type bridge forward_delay 400",
 		"ip -n "+b+" link set p0 master br0",
 		"ip -n "+b+" link add eth1 address "+mac(b, "eth1")+" type veth peer name p1 address "+mac(b, "p1"),
 		"ip -n "+b+" link set p1 master br0",
@@ -538,8 +538,8 @@ veths:
   - [{name: x:r-s, bridge: root}, {name: x:s-r, bridge: stub}]
 `)).Plan
 	netns(t, "ip netns add "+ns,
-		"ip -n "+ns+" link add root address "+planMAC(t, p, "x", "root")+" type bridge stp_state 1 priority 4096",
-		"ip -n "+ns+" link add stub address "+planMAC(t, p, "x", "stub")+" type bridge stp_state 1 priority 61440 hello_time 300 max_age 3800",
+		"ip -n "+ns+" link add root type bridge stp_state 1 priority 4096",
+		"ip -n "+ns+" link add stub type bridge stp_state 1 priority 61440 hello_time 300 max_age 3800",
 		"ip -n "+ns+" link add r-s address "+planMAC(t, p, "x", "r-s")+" type veth peer name s-r address "+planMAC(t, p, "x", "s-r"),
 		"ip -n "+ns+" link set r-s master root", "ip -n "+ns+" link set s-r master stub",
 		"ip -n "+ns+" link set root up", "ip -n "+ns+" link set stub up",
@@ -573,7 +573,7 @@ veths:
 }
 
 // planMAC is the MAC the plan gives link ns:name (netgen derives one for
-// every veth and bridge a unit creates); the test fails without one.
+// every veth a unit creates); the test fails without one.
 func planMAC(t *testing.T, p *generator.Plan, ns, name string) string {
 	t.Helper()
 	for _, l := range p.Links {
