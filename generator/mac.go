@@ -17,9 +17,11 @@ import (
 // (MACAddressPolicy=persistent), so its links are left to it, and no
 // MACAddress= the lab did not ask for goes into a .netdev file.
 //
-// Only links with a MAC of their own get one: veths, dummies, VXLAN
-// devices and taps. A VLAN takes its parent's MAC and a bond its first
-// member's (as on a switch; both are stable once those are). A bridge
+// Only links with a MAC of their own get one: veths, bonds, dummies,
+// VXLAN devices and taps. Not a bond's members: the kernel gives them the
+// bond's (booted under QEMU, a member's derived MAC was the bond's a
+// moment later), so the bond carries the derived MAC. A VLAN takes its
+// parent's MAC (as on a switch; stable once that is). A bridge
 // keeps the kernel's, as the format says (the smallest of its ports'
 // MACs, stable once those are: a bridge given a MAC would no longer
 // follow its ports'). A
@@ -43,7 +45,9 @@ func (g *gen) stableMACs() {
 		}
 	}
 	for _, l := range g.plan.Links {
-		if l.Owner == nil || l.MAC != "" || !ownMAC(l.Kind) {
+		// A bond member takes its bond's MAC (in every mode but
+		// balance-tlb and balance-alb), so the bond gets one instead.
+		if l.Owner == nil || l.MAC != "" || !ownMAC(l.Kind) || l.Bond != nil {
 			continue
 		}
 		machine := ""
@@ -65,7 +69,7 @@ func (g *gen) stableMACs() {
 // kernel makes up at random when it is created with none.
 func ownMAC(k schema.Kind) bool {
 	switch k {
-	case schema.KindVeth, schema.KindDummy, schema.KindVXLAN, schema.KindTap:
+	case schema.KindVeth, schema.KindBond, schema.KindDummy, schema.KindVXLAN, schema.KindTap:
 		return true
 	}
 	return false
