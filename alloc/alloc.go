@@ -40,6 +40,7 @@ import (
 
 	"github.com/netgen-lab/netgen/diag"
 	"github.com/netgen-lab/netgen/generator"
+	"github.com/netgen-lab/netgen/l2"
 	"github.com/netgen-lab/netgen/schema"
 )
 
@@ -133,8 +134,8 @@ func Allocate(lab *schema.Lab, diags *diag.List) *Result {
 		return res
 	}
 	a := &allocator{lab: lab, d: diags, res: res, x: schema.NewIndex(lab),
-		segs: map[port]*segment{}, links: map[schema.Key]*generator.Link{}, pools: map[string]*pool{},
-		onSeg: map[port][]*schema.Iface{}}
+		segs: map[l2.Port]*segment{}, links: map[schema.Key]*generator.Link{}, pools: map[string]*pool{},
+		onSeg: map[l2.Port][]*schema.Iface{}}
 	// The segments are the plan's: generating the lab as it is (without
 	// its automatic addresses) is cheap next to parsing it, and port VLANs
 	// then mean here exactly what they mean in the files.
@@ -142,7 +143,7 @@ func Allocate(lab *schema.Lab, diags *diag.List) *Result {
 	for _, l := range plan.Links {
 		a.links[schema.Key{NS: l.NS, If: l.Name}] = l
 	}
-	a.l2 = newLayer2(plan)
+	a.l2 = l2.New(plan)
 	a.routers()
 	for _, p := range lab.Pools {
 		a.pools[p.Name.Value] = newPool(p)
@@ -166,14 +167,14 @@ type allocator struct {
 	d     *diag.List
 	res   *Result
 	x     *schema.Index
-	l2    *layer2
+	l2    *l2.Graph
 	links map[schema.Key]*generator.Link
 	pools map[string]*pool
-	segs  map[port]*segment
+	segs  map[l2.Port]*segment
 	// sorted are the pooled segments by identity.
 	sorted []*segment
 	// onSeg are the interfaces with layer-3 settings on each segment.
-	onSeg    map[port][]*schema.Iface
+	onSeg    map[l2.Port][]*schema.Iface
 	forwards map[string][2]bool
 }
 
@@ -321,7 +322,7 @@ func (a *allocator) claims() {
 		if l == nil {
 			return
 		}
-		root := a.l2.find(port{l: l, vid: vid, domain: domain})
+		root := a.l2.Find(l2.Port{L: l, VID: vid, Domain: domain})
 		s := a.segs[root]
 		if s == nil {
 			s = &segment{}
@@ -355,7 +356,7 @@ func (a *allocator) claims() {
 			add(l, 0, false, claim{id: "bridge " + k.String(), pool: p, pos: b.Pool.Pos, what: fmt.Sprintf("bridge %s", k)})
 			continue
 		}
-		for _, vid := range a.l2.domains(l) {
+		for _, vid := range a.l2.Domains(l) {
 			add(l, vid, true, claim{id: fmt.Sprintf("bridge %s vlan %d", k, vid), pool: p, pos: b.Pool.Pos,
 				what: fmt.Sprintf("VLAN %d of bridge %s", vid, k)})
 		}
@@ -420,7 +421,7 @@ func (a *allocator) members() {
 		if l == nil {
 			continue
 		}
-		root := a.l2.segment(l)
+		root := a.l2.Segment(l)
 		a.onSeg[root] = append(a.onSeg[root], i)
 		s := a.segs[root]
 		for _, ad := range l3.Addresses {
@@ -679,7 +680,7 @@ func (a *allocator) gateways() {
 		}
 		var best [2]netip.Addr
 		var routers []string
-		for _, o := range a.onSeg[a.l2.segment(l)] {
+		for _, o := range a.onSeg[a.l2.Segment(l)] {
 			if o.Key.NS == i.Key.NS || !a.isRouter(o.Key.NS) {
 				continue
 			}

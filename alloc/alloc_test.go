@@ -442,3 +442,31 @@ veths:
 		t.Errorf("r1: gateway %s, want r2's 10.5.0.7 (not its own 10.5.0.3)", r1.Gateway)
 	}
 }
+
+// TestSegmentThroughWire: an interface behind a wire from a pooled bridge
+// is on that bridge's segment (as `netgen test` sees it, both ask package
+// l2), so `addresses: auto` takes an address of the bridge's subnet. With
+// alloc's own copy of the segment model, which knew no wires, the lab was
+// refused: "no pool gives its segment a subnet".
+func TestSegmentThroughWire(t *testing.T) {
+	res := compileLab(t, `version: 1
+name: pw
+pools: {lan: {ipv4: 10.70.0.0/16}}
+namespaces: {wv: {}, h: {}, sw: {}}
+bridges: {br: {namespace: sw, pool: lan}}
+veths:
+  - [{name: sw:p1, bridge: br}, {name: h:e0, addresses: auto}]
+  - [{name: sw:p2, bridge: br}, wv:y]
+  - [wv:z, {name: h:e1, addresses: auto}]
+wires:
+  - [wv:y, wv:z]
+`)
+	a, b := addrs(t, res, "h:e0"), addrs(t, res, "h:e1")
+	if len(a) != 1 || len(b) != 1 {
+		t.Fatalf("h:e0 %v, h:e1 %v: want one address each", a, b)
+	}
+	pa, pb := netip.MustParsePrefix(a[0]), netip.MustParsePrefix(b[0])
+	if pa.Masked() != pb.Masked() || pa.Addr() == pb.Addr() {
+		t.Errorf("h:e0 %v and h:e1 %v: want two addresses of one subnet", pa, pb)
+	}
+}

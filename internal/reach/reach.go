@@ -31,6 +31,7 @@ import (
 	"strings"
 
 	"github.com/netgen-lab/netgen/generator"
+	"github.com/netgen-lab/netgen/l2"
 	"github.com/netgen-lab/netgen/schema"
 )
 
@@ -106,13 +107,9 @@ func nodeOrder(n string) string {
 	return "~" + n
 }
 
-// port is one interface carrying frames of one VLAN id (0: untagged), or
-// with domain set, the VLAN vid inside a VLAN-aware bridge.
-type port struct {
-	l      *generator.Link
-	vid    int
-	domain bool
-}
+// port is l2's: one interface carrying frames of one VLAN id, or a VLAN
+// inside a VLAN-aware bridge.
+type port = l2.Port
 
 // addr is an address of the lab on its interface.
 type addr struct {
@@ -129,9 +126,8 @@ type route struct {
 }
 
 type model struct {
-	parent map[port]port
-	seen   map[port]bool
-	open   map[port]bool
+	*l2.Graph
+	open map[port]bool
 	// nodes are the namespaces and the host, sorted; node "" is the host.
 	nodes    []string
 	addrs    []addr
@@ -148,97 +144,19 @@ type model struct {
 	wires []*generator.Wire
 }
 
-func (m *model) find(x port) port {
-	for {
-		p, ok := m.parent[x]
-		if !ok || p == x {
-			return x
-		}
-		if gp, ok := m.parent[p]; ok {
-			m.parent[x] = gp
-		}
-		x = p
-	}
-}
-
-func (m *model) union(a, b port) {
-	m.seen[a], m.seen[b] = true, true
-	ra, rb := m.find(a), m.find(b)
-	if ra != rb {
-		m.parent[ra] = rb
-	}
-}
-
-// segment is the layer-2 segment an interface's untagged frames are on.
-func (m *model) segment(l *generator.Link) port { return m.find(port{l: l}) }
+func (m *model) segment(l *generator.Link) port { return m.Segment(l) }
 
 func newModel(p *generator.Plan) *model {
-	m := &model{parent: map[port]port{}, seen: map[port]bool{}, open: map[port]bool{}, local: map[string][]addr{},
+	m := &model{Graph: l2.New(p), open: map[port]bool{}, local: map[string][]addr{},
 		routes: map[string][]route{}, forwards: map[string][2]bool{}, loopback: map[string]bool{"": true}}
-	// The VLAN ids that matter: those some interface sends or receives
-	// untagged somewhere. A tagged id nothing untags carries no address.
-	vids := []int{0}
 	for _, l := range p.Links {
-		if l.Kind == schema.KindVLAN {
-			vids = append(vids, l.VID)
-		}
-		if l.PortVLANs != nil {
-			for _, e := range l.PortVLANs.Entries {
-				if e.PVID || e.Untagged {
-					vids = append(vids, e.From)
-				}
-			}
-		}
-		if l.Bridge != nil && l.Bridge.VLANFiltering {
-			vids = append(vids, bridgePVID(l))
-		}
-	}
-	slices.Sort(vids)
-	vids = slices.Compact(vids)
-	for _, l := range p.Links {
-		switch {
-		case l.Peer != nil && l.Creator:
-			for _, v := range vids {
-				m.union(port{l: l, vid: v}, port{l: l.Peer, vid: v})
-			}
-		case l.Kind == schema.KindVLAN && l.Parent != nil:
-			m.union(port{l: l}, port{l: l.Parent, vid: l.VID})
-			if b := l.Parent.Bridge; b != nil && b.VLANFiltering {
-				// An SVI: the bridge itself is a member of the VLAN
-				// (render's `bridge vlan add ... self`), so the
-				// sub-interface is on that VLAN's segment of the bridge.
-				m.union(port{l: l.Parent, vid: l.VID}, port{l: l.Parent, vid: l.VID, domain: true})
-			}
-		}
 		if l.External || l.Kind == schema.KindUplink || l.Kind == schema.KindTap {
-			for _, v := range vids {
-				m.open[port{l: l, vid: v}] = true
-			}
-		}
-		if l.Master != nil {
-			m.attach(l, vids)
-		}
-		if l.Bond != nil {
-			// A bond's frames leave through its members, and theirs
-			// arrive on it.
-			for _, v := range vids {
-				m.union(port{l: l, vid: v}, port{l: l.Bond, vid: v})
-			}
-		}
-		if l.Bridge != nil && l.Bridge.VLANFiltering {
-			if pv := bridgePVID(l); pv != 0 {
-				m.union(port{l: l}, port{l: l, vid: pv, domain: true})
+			for _, v := range m.VIDs {
+				m.open[port{L: l, VID: v}] = true
 			}
 		}
 	}
-	// A wire joins its ends' segments, every VLAN id with it (it passes
-	// frames as they are, tags included).
 	m.wires = p.Wires
-	for _, w := range p.Wires {
-		for _, v := range vids {
-			m.union(port{l: w.A, vid: v}, port{l: w.B, vid: v})
-		}
-	}
 	for _, u := range p.Units {
 		if u.Kind == generator.NamespaceUnit && u.Namespace != nil {
 			m.loopback[u.Namespace.Name] = u.Namespace.Loopback
@@ -282,47 +200,6 @@ func newModel(p *generator.Plan) *model {
 	}
 	slices.Sort(m.nodes)
 	return m
-}
-
-// attach joins a bridge port to its bridge.
-func (m *model) attach(l *generator.Link, vids []int) {
-	br := l.Master
-	if br.Bridge == nil || !br.Bridge.VLANFiltering {
-		for _, v := range vids {
-			m.union(port{l: l, vid: v}, port{l: br, vid: v})
-		}
-		return
-	}
-	entries := []generator.VLANEntry(nil)
-	if l.PortVLANs != nil {
-		entries = l.PortVLANs.Entries
-	} else if pv := bridgePVID(br); pv != 0 {
-		// A port the lab gives no VLANs has the bridge's default PVID.
-		entries = []generator.VLANEntry{{From: pv, To: pv, PVID: true, Untagged: true}}
-	}
-	for _, e := range entries {
-		for _, v := range vids {
-			if v < e.From || v > e.To {
-				continue
-			}
-			dom := port{l: br, vid: v, domain: true}
-			switch {
-			case e.PVID && e.Untagged:
-				m.union(port{l: l}, dom)
-			case !e.PVID && !e.Untagged:
-				m.union(port{l: l, vid: v}, dom)
-			}
-			// A PVID that leaves tagged, or an untagged VLAN that is not
-			// the PVID, carries frames one way only: no ping crosses it.
-		}
-	}
-}
-
-func bridgePVID(br *generator.Link) int {
-	if br.Bridge.DefaultPVID != nil {
-		return *br.Bridge.DefaultPVID
-	}
-	return 1
 }
 
 // forwarding reports whether namespace-wide sysctls switch forwarding on,
@@ -622,7 +499,7 @@ func (m *model) leaves(l *generator.Link) bool {
 	if m.leaving == nil {
 		m.leaving = map[port]bool{}
 		for p := range m.open {
-			m.leaving[m.find(p)] = true
+			m.leaving[m.Find(p)] = true
 		}
 	}
 	return m.leaving[m.segment(l)]
@@ -636,12 +513,12 @@ func (m *model) describe(l *generator.Link) string {
 		// bridges, sorted: the name does not depend on map order.
 		m.names = map[port]string{}
 		vlans, bridges := map[port][]string{}, map[port][]string{}
-		for p := range m.seen {
+		for p := range m.Seen {
 			switch {
-			case p.domain:
-				vlans[m.find(p)] = append(vlans[m.find(p)], fmt.Sprintf("VLAN %d of bridge %s", p.vid, p.l.Label()))
-			case p.l.Bridge != nil && p.vid == 0:
-				bridges[m.find(p)] = append(bridges[m.find(p)], p.l.Label())
+			case p.Domain:
+				vlans[m.Find(p)] = append(vlans[m.Find(p)], fmt.Sprintf("VLAN %d of bridge %s", p.VID, p.L.Label()))
+			case p.L.Bridge != nil && p.VID == 0:
+				bridges[m.Find(p)] = append(bridges[m.Find(p)], p.L.Label())
 			}
 		}
 		nameBy(m.names, bridges, "bridge ", "bridges ")
