@@ -106,19 +106,6 @@ func installStandIns(root string, cmds []string) error {
 	return os.Symlink("/etc/systemd/system/"+unit, filepath.Join(wants, unit))
 }
 
-// planSysctls are every sysctl of the lab: namespace-wide and per
-// interface.
-func planSysctls(p *generator.Plan) []generator.Sysctl {
-	var out []generator.Sysctl
-	for _, u := range p.Units {
-		if u.Namespace != nil {
-			out = append(out, u.Namespace.Sysctls...)
-		}
-		out = append(out, u.Sysctls...)
-	}
-	return out
-}
-
 // observed is what the oracle saw of a lab.
 type observed struct {
 	links   expect.Observed
@@ -293,7 +280,7 @@ func checkRandLab(p *generator.Plan, obs observed) []string {
 			}
 		}
 	}
-	for _, s := range planSysctls(p) {
+	for _, s := range p.Sysctls() {
 		c := obs.sysctls[s.NS+" "+s.Path]
 		if c.ExitCode != 0 {
 			out = append(out, fmt.Sprintf("namespace %s: cannot read sysctl %s: %s", s.NS, s.Path, strings.TrimSpace(c.Output)))

@@ -223,7 +223,7 @@ func checkInOracle(t *testing.T, res *compile.Result) {
 		in.add("route4 "+ns, "ip "+n+"-j -4 route show table main")
 		in.add("route6 "+ns, "ip "+n+"-j -6 route show table main")
 	}
-	for _, s := range planSysctls(p) {
+	for _, s := range p.Sysctls() {
 		// The host's (masquerade's forwarding) are the oracle's own
 		// namespace's, where the commands run.
 		cmd := "cat /proc/sys/" + s.Path
@@ -258,7 +258,7 @@ func checkInOracle(t *testing.T, res *compile.Result) {
 		obs.links[ns] = links
 		obs.routes[ns] = append(parseRoutes(t, in.out(out, "route4 "+ns).Output, false), parseRoutes(t, in.out(out, "route6 "+ns).Output, true)...)
 	}
-	for _, s := range planSysctls(p) {
+	for _, s := range p.Sysctls() {
 		obs.sysctls[s.NS+" "+s.Path] = in.out(out, "sysctl "+s.NS+" "+s.Path)
 	}
 	for _, problem := range checkRandLab(p, obs) {

@@ -834,3 +834,16 @@ func splitAround(from, to, vid int) [][2]int {
 	}
 	return out
 }
+
+// Sysctls are every sysctl of the plan: each namespace's own and those of
+// its interfaces (status compares them, the test tiers read them back).
+func (p *Plan) Sysctls() []Sysctl {
+	var out []Sysctl
+	for _, u := range p.Units {
+		if u.Namespace != nil {
+			out = append(out, u.Namespace.Sysctls...)
+		}
+		out = append(out, u.Sysctls...)
+	}
+	return out
+}

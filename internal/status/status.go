@@ -260,7 +260,7 @@ func Want(p *generator.Plan, prev Previous) Request {
 	for _, w := range p.Wires {
 		req.Wires[w.NS()] = append(req.Wires[w.NS()], w.A.Name, w.B.Name)
 	}
-	for _, sc := range sysctls(p) {
+	for _, sc := range p.Sysctls() {
 		req.Sysctls[sc.NS] = append(req.Sysctls[sc.NS], sc.Path)
 	}
 	for _, l := range p.Links {
@@ -285,17 +285,6 @@ func Units(p *generator.Plan) []string {
 	}
 	if p.Target != "" {
 		out = append(out, p.Target)
-	}
-	return out
-}
-
-func sysctls(p *generator.Plan) []generator.Sysctl {
-	var out []generator.Sysctl
-	for _, u := range p.Units {
-		if u.Namespace != nil {
-			out = append(out, u.Namespace.Sysctls...)
-		}
-		out = append(out, u.Sysctls...)
 	}
 	return out
 }
@@ -616,7 +605,7 @@ func (c *comparer) routes() {
 }
 
 func (c *comparer) sysctls() {
-	for _, sc := range sysctls(c.p) {
+	for _, sc := range c.p.Sysctls() {
 		name := sc.NS + ":" + strings.ReplaceAll(sc.Path, "/", ".")
 		o := Object{Kind: "sysctl", Name: name, Namespace: sc.NS, State: OK}
 		n := c.sys.Namespaces[sc.NS]
