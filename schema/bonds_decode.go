@@ -50,13 +50,11 @@ func (d *decoder) bond(n *yaml.Node) *Bond {
 		}
 		return true
 	})
-	if n.Kind == yaml.MappingNode || isNull(n) {
-		if !hasKey(n, "name") {
-			d.errorf(pos(n), "a bond needs `name:` ([NAMESPACE:]IFNAME)")
-		}
-		if !hasKey(n, "members") {
-			d.errorf(pos(n), "a bond needs `members:` (the interfaces it bonds)")
-		}
+	if missing(n, "name") {
+		d.errorf(pos(n), "a bond needs `name:` ([NAMESPACE:]IFNAME)")
+	}
+	if missing(n, "members") {
+		d.errorf(pos(n), "a bond needs `members:` (the interfaces it bonds)")
 	}
 	return b
 }
@@ -78,7 +76,7 @@ func (d *decoder) dummy(n *yaml.Node) *Dummy {
 		}
 		return true
 	})
-	if (n.Kind == yaml.MappingNode || isNull(n)) && !hasKey(n, "name") {
+	if missing(n, "name") {
 		d.errorf(pos(n), "a dummy needs `name:` ([NAMESPACE:]IFNAME)")
 	}
 	return dm
@@ -99,13 +97,11 @@ func (d *decoder) vrf(n *yaml.Node) *VRF {
 		}
 		return true
 	})
-	if n.Kind == yaml.MappingNode || isNull(n) {
-		if !hasKey(n, "name") {
-			d.errorf(pos(n), "a vrf needs `name:` ([NAMESPACE:]IFNAME)")
-		}
-		if !hasKey(n, "table") {
-			d.errorf(pos(n), "a vrf needs `table:` (1-4294967295, its routing table)")
-		}
+	if missing(n, "name") {
+		d.errorf(pos(n), "a vrf needs `name:` ([NAMESPACE:]IFNAME)")
+	}
+	if missing(n, "table") {
+		d.errorf(pos(n), "a vrf needs `table:` (1-4294967295, its routing table)")
 	}
 	return vr
 }

@@ -584,6 +584,14 @@ func (d *decoder) lab(n *yaml.Node, lab *Lab) {
 	}
 }
 
+// missing reports whether an entry that is an object lacks a key. A list
+// entry written as `-` alone (null) is an object with every key left out,
+// like `{}`, so it needs its keys too (a null dummy once built an unnamed
+// one); any other kind of node has its own error from decoding.
+func missing(n *yaml.Node, key string) bool {
+	return (n.Kind == yaml.MappingNode || isNull(n)) && !hasKey(n, key)
+}
+
 func hasKey(n *yaml.Node, key string) bool {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
@@ -796,7 +804,7 @@ func (d *decoder) route(n *yaml.Node) (Route, bool) {
 		}
 		return true
 	})
-	if (n.Kind == yaml.MappingNode || isNull(n)) && !hasKey(n, "to") {
+	if missing(n, "to") {
 		d.errorf(pos(n), "a route needs `to:` (a CIDR or default)")
 		ok = false
 	}
@@ -1010,13 +1018,11 @@ func (d *decoder) vlan(n *yaml.Node) *VLAN {
 		}
 		return true
 	})
-	if n.Kind == yaml.MappingNode || isNull(n) {
-		if !hasKey(n, "parent") {
-			d.errorf(pos(n), "a vlan needs `parent:` (the interface it is tagged on)")
-		}
-		if !hasKey(n, "id") {
-			d.errorf(pos(n), "a vlan needs `id:` (1-4094)")
-		}
+	if missing(n, "parent") {
+		d.errorf(pos(n), "a vlan needs `parent:` (the interface it is tagged on)")
+	}
+	if missing(n, "id") {
+		d.errorf(pos(n), "a vlan needs `id:` (1-4094)")
 	}
 	return v
 }
@@ -1044,7 +1050,7 @@ func (d *decoder) tap(n *yaml.Node) *Tap {
 		}
 		return true
 	})
-	if (n.Kind == yaml.MappingNode || isNull(n)) && !hasKey(n, "name") {
+	if missing(n, "name") {
 		d.errorf(pos(n), "a tap needs `name:` ([NAMESPACE:]IFNAME)")
 	}
 	return t

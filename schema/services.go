@@ -91,7 +91,7 @@ func (d *decoder) service(e entry) *Service {
 		}
 		return true
 	})
-	if !s.ExecSet && (e.val.Kind == yaml.MappingNode || isNull(e.val)) {
+	if missing(e.val, "exec") {
 		d.errorf(e.kpos, "service %q has no `exec`", e.key).Hint = "give the command: `exec: \"nc -lk 8080\"` or a list of arguments"
 	}
 	return s
