@@ -9,7 +9,7 @@
 //
 //	netgen-LAB.target
 //	netgen-LAB_KIND[-NAME].service
-//	50-netgen-LAB_KIND[-NAME].netdev / .network
+//	50-netgen-LAB_KIND[-NAME].netdev / .network / .link
 //
 // the lab ends at the first "_", and KIND (a fixed word without "-", see
 // the Kind constants) at the next "-" or ".": NAME is the rest, so a name
@@ -158,7 +158,8 @@ type Name struct {
 	// Object is NAME ("" for host, bridges and the target); for a link
 	// unit, the escaped pair.
 	Object string
-	// Ext is the extension with its dot: .service, .target, .netdev, .network.
+	// Ext is the extension with its dot: .service, .target, .netdev,
+	// .network, .link.
 	Ext string
 }
 
@@ -180,7 +181,7 @@ func Parse(file string) (n Name, ok bool) {
 	case !isFile && n.Ext == ".target":
 		n.Lab = rest
 		return n, CheckLab(n.Lab) == nil
-	case isFile && (n.Ext == ".netdev" || n.Ext == ".network"):
+	case isFile && (n.Ext == ".netdev" || n.Ext == ".network" || n.Ext == ".link"):
 	case !isFile && n.Ext == ".service":
 	default:
 		return Name{}, false

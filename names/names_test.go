@@ -17,6 +17,7 @@ func every(lab string, nss, ifs []string) map[string]object {
 		Unit(lab, KindHost, ""):    {lab, KindHost, "", ""},
 		Unit(lab, KindBridges, ""): {lab, KindBridges, "", ""},
 		UnmanagedFile(Unit(lab, KindHost, "")) + ".network": {lab, "unmanaged-host", "", ""},
+		UnmanagedFile(Unit(lab, KindHost, "")) + ".link":    {lab, "keep-macs-host", "", ""},
 	}
 	for i, a := range nss {
 		out[NamespaceUnit(lab, a)] = object{lab, KindNS, a, ""}
@@ -167,7 +168,7 @@ func TestBelongsIsExact(t *testing.T) {
 		}
 	}
 	for _, n := range []string{Target("a"), TargetWants("a"), NamespaceUnit("a", "x_y"), LinkUnit("a", "b", "c"), NetworkFile("a", "bridge", "a-b") + ".netdev",
-		UnmanagedFile(NamespaceUnit("a", "x")) + ".network"} {
+		UnmanagedFile(NamespaceUnit("a", "x")) + ".network", UnmanagedFile(Unit("a", KindHost, "")) + ".link"} {
 		if !Belongs(n, "a") {
 			t.Errorf("%q does not belong to lab a", n)
 		}

@@ -71,6 +71,7 @@ func Render(p *generator.Plan) ([]File, error) {
 	}
 	for _, u := range p.Units {
 		r.unmanaged(u)
+		r.keepMACs(u)
 		r.unit(u)
 	}
 	if p.Target != "" {
@@ -435,12 +436,41 @@ func (r *renderer) unmanaged(u *generator.Unit) {
 	if len(ifaces) == 0 {
 		return
 	}
+	r.write(NetworkDir, names.UnmanagedFile(u.Name)+".network", matchNames("Name", ifaces), newSection("Link").add("Unmanaged", "yes"))
+}
+
+// keepMACs writes the .link that tells udev to leave alone the MACs of the
+// host taps a unit creates (each has one, its own or a derived one,
+// generator/mac.go). udev's 99-default.link (MACAddressPolicy=persistent)
+// gives a link it sees appear with a random MAC one of its own. It skips a
+// link whose MAC was set, so every other link a unit makes gets its MAC in
+// its `link add`; but `ip tuntap add` takes no address, and when udev read
+// the tap between `tuntap add` and `link set address` it overwrote netgen's
+// MAC (booted under QEMU, where udev is slow: the tap had udev's MAC, not
+// the lab's). Only the root namespace has udev, and only the taps are
+// matched: a .link takes the place of 99-default.link for what it matches.
+func (r *renderer) keepMACs(u *generator.Unit) {
+	var taps []string
+	for _, l := range u.Links {
+		if l.NS == "" && l.Kind == schema.KindTap && l.MAC != "" {
+			taps = append(taps, l.Name)
+		}
+	}
+	if len(taps) == 0 {
+		return
+	}
+	r.write(NetworkDir, names.UnmanagedFile(u.Name)+".link", matchNames("OriginalName", taps), newSection("Link").add("MACAddressPolicy", "none"))
+}
+
+// matchNames is a [Match] section that matches the interfaces by key, in
+// as many lines as maxMatchLine needs (networkd and udev add them up).
+func matchNames(key string, ifaces []string) *section {
 	sort.Strings(ifaces)
 	match := newSection("Match")
 	line := ""
 	for _, n := range ifaces {
 		if len(line)+len(n)+1 > maxMatchLine {
-			match.add("Name", line)
+			match.add(key, line)
 			line = ""
 		}
 		if line != "" {
@@ -448,8 +478,7 @@ func (r *renderer) unmanaged(u *generator.Unit) {
 		}
 		line += n
 	}
-	match.add("Name", line)
-	r.write(NetworkDir, names.UnmanagedFile(u.Name)+".network", match, newSection("Link").add("Unmanaged", "yes"))
+	return match.add(key, line)
 }
 
 func (r *renderer) target() {
