@@ -146,7 +146,7 @@ var definitions = map[string]obj{
 // sharedProps are keys with one meaning in every object that takes them
 // (the decoder's linkKeys, l3Keys, portKeys).
 var sharedProps = map[string]prop{
-	"mtu": {Schema: integer(MinMTU, MaxMTU), Doc: "the MTU (68-65535); default: the kernel's, 1500 for a link the lab creates"},
+	"mtu": {Schema: integer(MinIPv6MTU, MaxMTU), Doc: "the MTU (1280-65535: below 1280 the kernel takes IPv6 off the link); default: the kernel's, 1500 for a link the lab creates"},
 	"mac": {Schema: ref("mac"), Doc: "the MAC address; default: the kernel's (random, or the bridge's first port's)"},
 	"addresses": {Schema: listOf(cidrS),
 		Doc: "IPv4 and IPv6 addresses in CIDR notation, unique across the lab"},
@@ -212,7 +212,7 @@ var objects = []object{
 				Doc: "the PVID of ports that set none (1-4094), or none for no default VLAN"},
 			"group-forward-mask": {Schema: obj{"type": "integer", "minimum": 0, "maximum": 0xffff, "multipleOf": 8},
 				Default: 0, Doc: "802.1D link-local groups to forward (0x4000 passes LLDP); bits 0-2 cannot be set"},
-			"mtu":       {Schema: integer(MinMTU, MaxMTU), Doc: "the bridge's MTU, kept whatever its ports' MTUs; default: the kernel's (its smallest port's)"},
+			"mtu":       {Schema: integer(MinIPv6MTU, MaxMTU), Doc: "the bridge's MTU, kept whatever its ports' MTUs; default: the kernel's (its smallest port's)"},
 			"addresses": {Schema: listOf(cidrS), Doc: "addresses of the bridge itself: allowed with a warning, host access belongs on a veth attached to the bridge"},
 		},
 	},
@@ -248,7 +248,7 @@ var objects = []object{
 		props: map[string]prop{
 			"ends": {Schema: obj{"type": "array", "minItems": 2, "maxItems": 2, "items": ref("veth-end")},
 				Doc: "the two ends"},
-			"mtu": {Schema: integer(MinMTU, MaxMTU), Doc: "the MTU of both ends (an end's own mtu wins)"},
+			"mtu": {Schema: integer(MinIPv6MTU, MaxMTU), Doc: "the MTU of both ends (an end's own mtu wins)"},
 		},
 	},
 	{
@@ -270,7 +270,7 @@ var objects = []object{
 			"parent": {Schema: refS, Doc: "the interface it is tagged on: a veth end, tap, bridge or uplink of the lab"},
 			"id":     {Schema: vidS, Doc: "the VLAN id, 1-4094"},
 			"name":   {Schema: ifnameS, Doc: "its name in the parent's namespace; default PARENT.ID (at most 15 bytes)"},
-			"mtu":    {Schema: integer(MinMTU, MaxMTU), Doc: "the MTU, at most the parent's; default: the parent's"},
+			"mtu":    {Schema: integer(MinIPv6MTU, MaxMTU), Doc: "the MTU, at most the parent's; default: the parent's"},
 		},
 	},
 	{
@@ -294,7 +294,7 @@ var objects = []object{
 		props: map[string]prop{
 			"interface": {Schema: ifnameS, Doc: "the interface's name (it can then be a VLAN parent)"},
 			"mac":       {Schema: ref("mac"), Doc: "the interface's MAC address, matched instead of a name"},
-			"mtu":       {Schema: integer(MinMTU, MaxMTU), Doc: "the MTU; default: unchanged"},
+			"mtu":       {Schema: integer(MinIPv6MTU, MaxMTU), Doc: "the MTU; default: unchanged"},
 			"addresses": {Refused: "an uplink is a switch port and carries no addresses: give the address to a veth end attached to the same bridge"},
 		},
 	},
