@@ -76,7 +76,7 @@ func (r *renderer) unit(u *generator.Unit) {
 func (r *renderer) bridgeWait(u *generator.Unit) {
 	p := r.plan
 	unitSec := newSection("Unit").
-		add("Description", fmt.Sprintf("netgen lab %s: wait until systemd-networkd has configured the host bridges", p.Lab)).
+		add("Description", fmt.Sprintf("netgen lab %s: wait until systemd-networkd has configured the host bridges, bonds and VRFs the units use", p.Lab)).
 		add("Documentation", "man:systemd-networkd-wait-online.service(8)").
 		add("Wants", "systemd-networkd.service").
 		add("After", "systemd-networkd.service").
