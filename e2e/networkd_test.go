@@ -71,7 +71,9 @@ func TestNetworkdOracle(t *testing.T) {
 // oracleCheckThen runs a compiled lab's networkd files under networkd 252 in
 // throwaway namespaces, with its unit scripts, and checks every link.
 // Then it runs more commands in the lab's namespaces (the unit scripts'
-// namespaces still up) and returns their outputs.
+// namespaces still up) and returns their outputs. TestPooledLabOracle
+// runs its pings this way too: four minutes are the ceiling of its 100
+// cables and their pings, more than any example needs.
 func oracleCheckThen(t *testing.T, name string, res *compileResult, then ...string) []oracle.CommandOutput {
 	files := map[string][]byte{}
 	for _, f := range res.Files {
@@ -83,7 +85,7 @@ func oracleCheckThen(t *testing.T, name string, res *compileResult, then ...stri
 	inspect, dumpAt := unitCommands(t, res)
 	thenAt := len(inspect)
 	inspect = append(inspect, then...)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: prepare, Inspect: inspect, Timeout: 60 * time.Second, SettleFor: 300 * time.Millisecond})
 	if err != nil {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -11,10 +10,8 @@ import (
 
 	"github.com/netgen-lab/netgen/alloc"
 	"github.com/netgen-lab/netgen/internal/compile"
-	"github.com/netgen-lab/netgen/internal/testkit/expect"
 	"github.com/netgen-lab/netgen/internal/testkit/oracle"
 	"github.com/netgen-lab/netgen/internal/testkit/testlabs"
-	"github.com/netgen-lab/netgen/render"
 	"github.com/netgen-lab/netgen/schema"
 )
 
@@ -171,41 +168,10 @@ func TestPooledLabOracle(t *testing.T) {
 	}
 	lab := loadLab(t, pooledPath)
 	res := lab.Res
-	files := map[string][]byte{}
-	for _, f := range res.Files {
-		if f.Dir == render.NetworkDir {
-			files[f.Name] = f.Data
-		}
-	}
-	inspect, dumpAt := unitCommands(t, res)
-	pings := len(inspect)
-	inspect = append(inspect, pingScript(lab.Reach.Ping, 60))
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
 	start := time.Now()
-	out, err := oracle.RunFiles(ctx, files, oracle.Options{Prepare: uplinkStandIns(res.Plan), Inspect: inspect, Timeout: 60 * time.Second, SettleFor: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("networkd run: %v\n%s", err, summary(out))
-	}
-	for i, c := range out.Inspect[:dumpAt] {
-		if c.ExitCode != 0 {
-			t.Fatalf("unit script %d failed (exit %d):\n%s", i, c.ExitCode, c.Output)
-		}
-	}
-	obs := expect.Observed{}
-	for i, ns := range dumpNamespaces(res.Plan) {
-		link, addr := out.Inspect[dumpAt+2*i], out.Inspect[dumpAt+2*i+1]
-		links, err := oracle.ParseIPLinks([]byte(link.Output), []byte(addr.Output))
-		if err != nil {
-			t.Fatalf("namespace %q: %v", ns, err)
-		}
-		obs[ns] = links
-	}
-	for _, problem := range expect.Check(res.Plan, obs, nil) {
-		t.Errorf("lab pooled100: %s", problem)
-	}
+	pings := oracleCheckThen(t, "pooled100", res, pingScript(lab.Reach.Ping, 60))[0]
 	answered := 0
-	for _, line := range strings.Split(out.Inspect[pings].Output, "\n") {
+	for _, line := range strings.Split(pings.Output, "\n") {
 		var i int
 		if _, err := fmt.Sscanf(line, "ok %d", &i); err == nil {
 			answered++
@@ -216,7 +182,7 @@ func TestPooledLabOracle(t *testing.T) {
 		}
 	}
 	if answered != len(lab.Reach.Ping) {
-		t.Errorf("lab pooled100: %d of %d pings answered:\n%s", answered, len(lab.Reach.Ping), out.Inspect[pings].Output)
+		t.Errorf("lab pooled100: %d of %d pings answered:\n%s", answered, len(lab.Reach.Ping), pings.Output)
 	}
 	t.Logf("pooled100: %d links up, %d pings answered, in %s", len(res.Plan.Links), answered, time.Since(start).Round(time.Millisecond))
 	if u := alloc.Uses(res.Lab); !u {
