@@ -166,9 +166,9 @@ func uplinkStandIns(p *generator.Plan) []string {
 // exactly as its StandardInputText= lines give it), followed by the dumps
 // of every namespace; dumpAt is the index of the first dump.
 func unitCommands(t *testing.T, res *compileResult) (cmds []string, dumpAt int) {
-	for _, kind := range []generator.UnitKind{generator.NamespaceUnit, generator.LinkUnit} {
+	for _, kind := range []generator.UnitKind{generator.BridgeWaitUnit, generator.NamespaceUnit, generator.LinkUnit} {
 		for _, u := range res.Plan.Units {
-			if u.Kind != kind {
+			if u.Kind != kind || kind == generator.BridgeWaitUnit && len(u.PinMTU) == 0 {
 				continue
 			}
 			script := unitScript(t, res, u.Name)

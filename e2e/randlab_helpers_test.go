@@ -20,11 +20,16 @@ import (
 )
 
 // scriptUnits are the units whose work is a script, in the order systemd
-// starts them: namespaces, then the veths between them, then the host
-// ports. (The lab's bridge wait runs networkd's wait-online, which the
-// oracle does not need: its links have settled.)
+// starts them: the lab's bridge wait when it keeps bridges' MTUs, then
+// namespaces, the veths between them, the host ports. (The bridge wait's
+// networkd-wait-online the oracle does not need: its links have settled.)
 func scriptUnits(p *generator.Plan) []*generator.Unit {
 	var out []*generator.Unit
+	for _, u := range p.Units {
+		if u.Kind == generator.BridgeWaitUnit && len(u.PinMTU) > 0 {
+			out = append(out, u)
+		}
+	}
 	for _, kind := range []generator.UnitKind{generator.NamespaceUnit, generator.LinkUnit, generator.HostUnit} {
 		for _, u := range p.Units {
 			if u.Kind == kind {

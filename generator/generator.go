@@ -78,6 +78,10 @@ type Unit struct {
 	HostBridges []string
 	// Wait is the lab's BridgeWaitUnit when the unit has HostBridges.
 	Wait *Unit
+	// PinMTU are, for the BridgeWaitUnit, the host bridges networkd owns
+	// whose MTU the lab sets: the unit sets each again once networkd has
+	// configured it (see bridgeWait).
+	PinMTU []*Link
 	// Links are the links the unit creates, in creation order.
 	Links []*Link
 	// Sysctls are the interface-specific sysctls of interfaces this unit creates.
@@ -624,7 +628,19 @@ func (g *gen) finish() {
 }
 
 // bridgeWait adds the lab's BridgeWaitUnit when any unit attaches links to
-// a networkd-owned host bridge.
+// a networkd-owned host bridge, or a networkd-owned host bridge has an MTU
+// of the lab's.
+//
+// Why the MTU: the kernel moves a bridge's MTU to its smallest port's
+// whenever a port joins, unless the MTU was changed after creation
+// (render.bridgeCreateMTU), and setting the MTU a link already has changes
+// nothing, in networkd (it skips it) and in the kernel. When networkd
+// enslaved a port with the lab's MTU before setting the bridge's, the
+// bridge already had that MTU, networkd's setting was skipped, and the next,
+// smaller port (an uplink at 1500) took the bridge down to 1500 (found by
+// the random-lab tier: seed 19, lab 158). Which comes first is networkd's
+// order, so the wait unit, once networkd has configured the bridge, sets
+// its MTU to another value and back, which the kernel keeps from then on.
 func (g *gen) bridgeWait() {
 	seen := map[string]bool{}
 	var bridges []string
@@ -640,11 +656,22 @@ func (g *gen) bridgeWait() {
 			}
 		}
 	}
+	var pins []*Link
+	for _, l := range g.plan.Links {
+		if l.NS == "" && l.Owner == nil && l.Kind == schema.KindBridge && l.MTU != 0 {
+			pins = append(pins, l)
+			if !seen[l.Name] {
+				seen[l.Name] = true
+				bridges = append(bridges, l.Name)
+			}
+		}
+	}
 	if len(bridges) == 0 {
 		return
 	}
 	sort.Strings(bridges)
-	w := &Unit{Name: names.Unit(g.plan.Lab, names.KindBridges, ""), Kind: BridgeWaitUnit, HostBridges: bridges}
+	sort.Slice(pins, func(i, j int) bool { return pins[i].Name < pins[j].Name })
+	w := &Unit{Name: names.Unit(g.plan.Lab, names.KindBridges, ""), Kind: BridgeWaitUnit, HostBridges: bridges, PinMTU: pins}
 	g.units[w.Name] = w
 	for _, u := range users {
 		u.Wait = w

@@ -75,8 +75,12 @@ func (r *renderer) unit(u *generator.Unit) {
 // links to, however many units there are.
 func (r *renderer) bridgeWait(u *generator.Unit) {
 	p := r.plan
+	pinned := ""
+	if len(u.PinMTU) > 0 {
+		pinned = ", and keep the bridges' MTUs"
+	}
 	unitSec := newSection("Unit").
-		add("Description", fmt.Sprintf("netgen lab %s: wait until systemd-networkd has configured the host bridges, bonds and VRFs the units use", p.Lab)).
+		add("Description", fmt.Sprintf("netgen lab %s: wait until systemd-networkd has configured the host bridges, bonds and VRFs the units use%s", p.Lab, pinned)).
 		add("Documentation", "man:systemd-networkd-wait-online.service(8)").
 		add("Wants", "systemd-networkd.service").
 		add("After", "systemd-networkd.service").
@@ -98,8 +102,34 @@ func (r *renderer) bridgeWait(u *generator.Unit) {
 		line += arg
 	}
 	svc.add("ExecStart", WaitOnline+" -q --timeout=120"+line)
+	if len(u.PinMTU) > 0 {
+		// After the waits: networkd has configured every bridge.
+		svc.add("ExecStart", "/bin/sh -e -s start").
+			add("StandardInput", "data").
+			add("StandardOutput", "journal")
+		for _, line := range pinMTUScript(u).lines() {
+			svc.add("StandardInputText", line)
+		}
+	}
 	install := newSection("Install").add("WantedBy", p.Target)
 	r.write(UnitDir, u.Name, unitSec, svc, install)
+}
+
+// pinMTUScript sets the MTU of each host bridge of u.PinMTU to another
+// value and back (generator: bridgeWait), so that the kernel keeps it
+// whatever MTU a port that joins later has. The other value stays at 1280
+// or more, or the kernel would take IPv6 off the bridge for that moment.
+// "stop" has nothing to undo: the MTU is networkd's bridge's own.
+func pinMTUScript(u *generator.Unit) *script {
+	var steps []step
+	for _, b := range u.PinMTU {
+		other := b.MTU + 1
+		if other > schema.MaxMTU {
+			other = b.MTU - 1
+		}
+		steps = append(steps, setBridgeMTU{b.Name, other}, setBridgeMTU{b.Name, b.MTU})
+	}
+	return &script{unit: u.Name, up: []stmt{batch{tool: "ip", steps: steps}}}
 }
 
 // configuredFunc is a shell function that succeeds when systemd-networkd

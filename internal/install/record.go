@@ -146,6 +146,10 @@ func NewRecord(p *generator.Plan, files []render.File, links []Link, d Dirs) *Re
 		if u.Kind == generator.NamespaceUnit {
 			r.Namespaces = append(r.Namespaces, u.Namespaces[0])
 		}
+		for _, b := range u.PinMTU {
+			// A re-created bridge has lost the MTU the wait unit pinned.
+			r.HostBridgePorts[b.Name] = append(r.HostBridgePorts[b.Name], u.Name)
+		}
 	}
 	addQdiscs(r, p, files)
 	for _, list := range []*[]string{&r.Files, &r.Links, &r.Units, &r.HostDevices, &r.Namespaces} {
