@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netgen-lab/netgen/generator"
+	"github.com/netgen-lab/netgen/names"
 	"github.com/netgen-lab/netgen/schema"
 )
 
@@ -104,10 +105,10 @@ func (r *renderer) bridgeWait(u *generator.Unit) {
 	svc.add("ExecStart", WaitOnline+" -q --timeout=120"+line)
 	if len(u.PinMTU) > 0 {
 		// After the waits: networkd has configured every bridge.
-		svc.add("ExecStart", "/bin/sh -e -s start").
+		svc.add("ExecStart", "/bin/sh -e -s").
 			add("StandardInput", "data").
 			add("StandardOutput", "journal")
-		for _, line := range pinMTUScript(u).lines() {
+		for _, line := range pinMTUScript(u) {
 			svc.add("StandardInputText", line)
 		}
 	}
@@ -119,8 +120,8 @@ func (r *renderer) bridgeWait(u *generator.Unit) {
 // value and back (generator: bridgeWait), so that the kernel keeps it
 // whatever MTU a port that joins later has. The other value stays at 1280
 // or more, or the kernel would take IPv6 off the bridge for that moment.
-// "stop" has nothing to undo: the MTU is networkd's bridge's own.
-func pinMTUScript(u *generator.Unit) *script {
+// It has no "stop": the MTU is networkd's bridge's own, nothing to undo.
+func pinMTUScript(u *generator.Unit) []string {
 	var steps []step
 	for _, b := range u.PinMTU {
 		other := b.MTU + 1
@@ -129,7 +130,8 @@ func pinMTUScript(u *generator.Unit) *script {
 		}
 		steps = append(steps, setBridgeMTU{b.Name, other}, setBridgeMTU{b.Name, b.MTU})
 	}
-	return &script{unit: u.Name, up: []stmt{batch{tool: "ip", steps: steps}}}
+	head := fmt.Sprintf("# %s: sets networkd's host bridges' MTUs again, which the kernel then keeps.", names.Unescape(u.Name))
+	return append([]string{head}, batch{tool: "ip", steps: steps}.sh()...)
 }
 
 // configuredFunc is a shell function that succeeds when systemd-networkd

@@ -43,7 +43,8 @@ type Record struct {
 	HostDevices []string `json:"host_devices"`
 	// HostBridgePorts maps a host bridge, bond or VRF that networkd owns to
 	// the units that own its ports, members or the VLANs on it, which must
-	// rejoin it, or make them again, when it is re-created.
+	// rejoin it, or make them again, when it is re-created, and to the
+	// lab's wait unit when that sets the bridge's MTU.
 	HostBridgePorts map[string][]string `json:"host_bridge_ports,omitempty"`
 	// UnitHashes maps each unit to the hash of its file.
 	UnitHashes map[string]string `json:"unit_hashes"`
